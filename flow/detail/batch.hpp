@@ -1,0 +1,99 @@
+#pragma once
+// The unit that travels between oneTBB nodes: a few hundred items of one type, the sequence
+// number of the source batch they came from, and for each item its slot (its index in that
+// source batch). Slots are what fan-in joins and ordered sinks key on; filtering an item
+// simply leaves its slot out, so nothing ever waits for it.
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include <flow/detail/ref.hpp>
+
+namespace aetherflow::detail {
+
+// Shared by every batch derived from one source batch. When the last of them is gone, the
+// source batch is fully processed, and the source may put another one in flight.
+class InFlightToken : public RefCounted {
+ public:
+  class Gate {
+   public:
+    virtual void batch_done() noexcept = 0;
+
+   protected:
+    ~Gate() = default;
+  };
+  explicit InFlightToken(Gate* gate) : gate_(gate) {}
+
+ private:
+  void last_reference_dropped() const noexcept override {
+    gate_->batch_done();
+    delete this;
+  }
+  Gate* gate_;
+};
+
+class BatchBase : public RefCounted {
+ public:
+  std::uint64_t seq = 0;
+  Ref<InFlightToken> token;
+  std::vector<std::uint32_t> slots;  // slots[i] belongs to the i-th item, ascending per part
+};
+
+template <class T>
+class Batch final : public BatchBase {
+ public:
+  std::vector<T> values;  // values.size() == slots.size()
+
+  void push(T value, std::uint32_t slot) {
+    values.push_back(std::move(value));
+    slots.push_back(slot);
+  }
+};
+
+using BatchHandle = Ref<BatchBase>;
+
+// The flow's plan guarantees the type of every batch that reaches a node: see plan.cpp.
+template <class T>
+Batch<T>& batch_cast(const BatchHandle& h) {
+  return static_cast<Batch<T>&>(*h);
+}
+
+// A new, empty batch that continues the lineage of `from` (same sequence number and token).
+template <class T>
+Ref<Batch<T>> derive_batch(const BatchBase& from, std::size_t capacity) {
+  auto b = make_ref<Batch<T>>();
+  b->seq = from.seq;
+  b->token = from.token;
+  b->values.reserve(capacity);
+  b->slots.reserve(capacity);
+  return b;
+}
+
+// Merges several parts of one sequence number into one batch in slot order (stable: items of
+// one slot keep the order of their part). Used where a node receives several parts per
+// sequence number and must see them as one, as an ordered sink does.
+template <class T>
+Ref<Batch<T>> merge_by_slot(std::span<const BatchHandle> parts) {
+  std::size_t total = 0;
+  for (const auto& p : parts) total += p->slots.size();
+  auto out = derive_batch<T>(*parts.front(), total);
+  std::vector<std::size_t> next(parts.size(), 0);
+  while (out->slots.size() < total) {
+    std::size_t best = parts.size();
+    for (std::size_t p = 0; p < parts.size(); ++p) {
+      if (next[p] == parts[p]->slots.size()) continue;
+      if (best == parts.size() || parts[p]->slots[next[p]] < parts[best]->slots[next[best]])
+        best = p;
+    }
+    auto& part = batch_cast<T>(parts[best]);
+    const std::size_t i = next[best]++;
+    if (parts[best].unique())
+      out->push(std::move(part.values[i]), part.slots[i]);
+    else
+      out->push(part.values[i], part.slots[i]);
+  }
+  return out;
+}
+
+}  // namespace aetherflow::detail

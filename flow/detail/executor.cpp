@@ -1,0 +1,343 @@
+#include <flow/detail/executor.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <deque>
+#include <exception>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <flow/detail/fan_in_node.hpp>
+#include <flow/detail/log.hpp>
+#include <flow/errors.hpp>
+
+namespace aetherflow::detail {
+namespace {
+
+namespace tf = oneapi::tbb::flow;
+using Msg = BatchHandle;
+
+// Limits of a run's options.
+constexpr std::size_t kMaxBatchSize = std::size_t{1} << 24;
+
+struct AtomicCounts {
+  std::atomic<std::uint64_t> in{0}, out{0}, filtered{0}, failed{0}, errors{0};
+
+  void add(const ItemCounts& c) noexcept {
+    constexpr auto relaxed = std::memory_order_relaxed;
+    in.fetch_add(c.in, relaxed);
+    out.fetch_add(c.out, relaxed);
+    if (c.filtered) filtered.fetch_add(c.filtered, relaxed);
+    if (c.failed) failed.fetch_add(c.failed, relaxed);
+    if (c.errors) errors.fetch_add(c.errors, relaxed);
+  }
+};
+
+// Back-pressure of one source: a limiter_node lets at most N source batches into the graph;
+// when the last batch derived from one of them is released, its token opens the gate again.
+class SourceGate final : public InFlightToken::Gate {
+ public:
+  void attach(tf::limiter_node<Msg>& limiter) { limiter_ = &limiter; }
+  // After the run: batches still held by the graph's buffers are released without signalling.
+  void close() noexcept { open_.store(false, std::memory_order_release); }
+
+  void batch_done() noexcept override {
+    if (!open_.load(std::memory_order_acquire)) return;
+    try {
+      limiter_->decrementer().try_put(tf::continue_msg());
+    } catch (...) {
+      // Only a cancelled graph refuses the message, and then nothing waits for it.
+    }
+  }
+
+ private:
+  tf::limiter_node<Msg>* limiter_ = nullptr;
+  std::atomic<bool> open_{true};
+};
+
+// A node of the flow as oneTBB nodes: where its input ports and output ports are.
+struct Compiled {
+  std::vector<tf::receiver<Msg>*> inputs;
+  std::vector<tf::sender<Msg>*> outputs;
+};
+
+// Ordered sink state: the parts of each sequence number that arrived ahead of their turn.
+struct Reorder {
+  std::uint64_t next = 0;
+  std::map<std::uint64_t, std::vector<Msg>> pending;
+};
+
+class Run {
+ public:
+  Run(const FlowData& flow, const Plan& plan, const RunOptions& options)
+      : flow_(flow),
+        plan_(plan),
+        threads_(resolve_threads(options.threads)),
+        batch_size_(options.batch_size),
+        in_flight_(options.max_batches_in_flight ? options.max_batches_in_flight : 4 * threads_),
+        counts_(flow.nodes.size()),
+        reorder_(flow.nodes.size()) {
+    if (batch_size_ == 0 || batch_size_ > kMaxBatchSize)
+      throw Error(fmt::format("flow '{}': batch_size {} is out of range (1 to {})", flow.name,
+                              batch_size_, kMaxBatchSize));
+  }
+
+  RunReport go() {
+    log().debug("run of flow '{}': {} nodes, {} threads, batch size {}, {} batches in flight",
+                flow_.name, flow_.nodes.size(), threads_, batch_size_, in_flight_);
+    const auto start = std::chrono::steady_clock::now();
+    oneapi::tbb::task_arena arena(static_cast<int>(threads_));
+    arena.execute([this] {
+      tf::graph graph;  // built inside the arena, so its tasks run there
+      std::vector<std::unique_ptr<tf::graph_node>> nodes;
+      struct CloseGates {  // before the nodes release what they still buffer
+        std::deque<SourceGate>& gates;
+        ~CloseGates() {
+          for (auto& g : gates) g.close();
+        }
+      } close_gates{gates_};
+      graph_ = &graph;
+      nodes_ = &nodes;
+      build();
+      for (auto* source : sources_) source->activate();
+      graph.wait_for_all();
+    });
+    const auto wall = std::chrono::steady_clock::now() - start;
+    return report(std::chrono::duration_cast<std::chrono::nanoseconds>(wall));
+  }
+
+ private:
+  template <class Node, class... Args>
+  Node& own(Args&&... args) {
+    auto node = std::make_unique<Node>(std::forward<Args>(args)...);
+    Node& ref = *node;
+    nodes_->push_back(std::move(node));
+    return ref;
+  }
+
+  // Runs one call of a node; an exception leaves it as a NodeError naming the node and item,
+  // with the body's exception nested, and stops the sources.
+  template <class Body>
+  void guarded(const NodeImpl& node, AtomicCounts* counts, std::uint64_t seq, CallContext& ctx,
+               Body&& body) {
+    try {
+      body();
+    } catch (...) {
+      if (counts) counts->add(ctx.counts);
+      stop_.store(true, std::memory_order_relaxed);
+      const std::uint64_t item = seq * batch_size_ + ctx.failed_slot;
+      std::throw_with_nested(NodeError(node.name(), item, describe_current_exception()));
+    }
+    if (counts) counts->add(ctx.counts);
+  }
+
+  void build() {
+    std::vector<Compiled> compiled(flow_.nodes.size());
+    for (auto id : plan_.order) compiled[id] = compile(id);
+    for (const auto& e : flow_.edges) {
+      tf::sender<Msg>* from = compiled[e.from].outputs.at(e.from_port);
+      tf::receiver<Msg>* to = compiled[e.to].inputs.at(e.to_port);
+      if (e.converter) {
+        const NodeImpl& convert = *e.converter;
+        auto& node = step<Msg>(convert, nullptr, tf::unlimited);
+        tf::make_edge(*from, node);
+        from = &node;
+      }
+      tf::make_edge(*from, *to);
+    }
+  }
+
+  Compiled compile(std::size_t id) {
+    const NodeImpl& node = *flow_.nodes[id].impl;
+    AtomicCounts* counts = &counts_[id];
+    switch (node.kind()) {
+      case NodeKind::source: return source(node, counts);
+      case NodeKind::branch: return branch(node, counts);
+      case NodeKind::fan_in: return fan_in(node, counts);
+      case NodeKind::sink:
+        if (node.options().ordered) return ordered_sink(node, counts, plan_.parts_per_seq[id], id);
+        return {{&step<tf::continue_msg>(node, counts, node.concurrency())}, {}};
+      default: {
+        auto& n = step<Msg>(node, counts, node.concurrency());
+        return {{&n}, {&n}};
+      }
+    }
+  }
+
+  Compiled source(const NodeImpl& node, AtomicCounts* counts) {
+    auto& gate = gates_.emplace_back();
+    std::shared_ptr<SourceCursor> cursor = node.open();
+    auto body = [this, &node, counts, &gate, cursor,
+                 seq = std::uint64_t{0}](oneapi::tbb::flow_control& fc) mutable -> Msg {
+      Msg batch;
+      if (!stop_.load(std::memory_order_relaxed)) {
+        CallContext ctx;
+        guarded(node, counts, seq, ctx, [&] { batch = cursor->next(batch_size_); });
+      }
+      if (!batch) {
+        fc.stop();
+        return {};
+      }
+      batch->seq = seq++;
+      batch->token = make_ref<InFlightToken>(&gate);
+      counts->out.fetch_add(batch->slots.size(), std::memory_order_relaxed);
+      return batch;
+    };
+    auto& input = own<tf::input_node<Msg>>(*graph_, std::move(body));
+    auto& limiter = own<tf::limiter_node<Msg>>(*graph_, in_flight_);
+    gate.attach(limiter);
+    tf::make_edge(input, limiter);
+    sources_.push_back(&input);
+    return {{}, {&limiter}};
+  }
+
+  // A node of one input port and at most one output (Out = continue_msg: none).
+  template <class Out>
+  tf::function_node<Msg, Out>& step(const NodeImpl& node, AtomicCounts* counts,
+                                    std::size_t concurrency) {
+    return own<tf::function_node<Msg, Out>>(
+        *graph_, concurrency, [this, &node, counts](const Msg& in) -> Out {
+          CallContext ctx;
+          Msg out;
+          guarded(node, counts, in->seq, ctx, [&] {
+            node.process({&in, 1}, {&out, std::is_same_v<Out, Msg> ? 1u : 0u}, ctx);
+          });
+          if constexpr (std::is_same_v<Out, Msg>)
+            return out;
+          else
+            return {};
+        });
+  }
+
+  Compiled ordered_sink(const NodeImpl& node, AtomicCounts* counts, std::size_t parts,
+                        std::size_t id) {
+    Reorder& state = reorder_[id];
+    auto& sink = own<tf::function_node<Msg, tf::continue_msg>>(
+        *graph_, tf::serial, [this, &node, counts, parts, &state](const Msg& in) {
+          state.pending[in->seq].push_back(in);
+          for (auto it = state.pending.find(state.next);
+               it != state.pending.end() && it->second.size() == parts;
+               it = state.pending.find(state.next)) {
+            const std::vector<Msg> ready = std::move(it->second);
+            state.pending.erase(it);
+            CallContext ctx;
+            guarded(node, counts, state.next, ctx, [&] { node.process(ready, {}, ctx); });
+            ++state.next;
+          }
+          return tf::continue_msg();
+        });
+    return {{&sink}, {}};
+  }
+
+  Compiled branch(const NodeImpl& node, AtomicCounts* counts) {
+    std::vector<tf::broadcast_node<Msg>*> routes;
+    Compiled c;
+    for (std::size_t p = 0; p < node.output_ports(); ++p) {
+      routes.push_back(&own<tf::broadcast_node<Msg>>(*graph_));
+      c.outputs.push_back(routes.back());
+    }
+    auto& n = own<tf::function_node<Msg, tf::continue_msg>>(
+        *graph_, node.concurrency(), [this, &node, counts, routes](const Msg& in) {
+          CallContext ctx;
+          std::vector<Msg> out(routes.size());
+          guarded(node, counts, in->seq, ctx, [&] { node.process({&in, 1}, out, ctx); });
+          for (std::size_t p = 0; p < routes.size(); ++p) routes[p]->try_put(out[p]);
+          return tf::continue_msg();
+        });
+    c.inputs = {&n};
+    return c;
+  }
+
+  // A key_matching join_node pairs the branches' batches of one sequence number; a function
+  // node then runs the fan-in on them. One instantiation per arity.
+  template <std::size_t N>
+  Compiled fan_in_of(const NodeImpl& node, AtomicCounts* counts) {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) -> Compiled {
+      using Parts = std::tuple<decltype((void)I, Msg())...>;
+      auto key = [](const Msg& m) -> std::uint64_t { return m->seq; };
+      auto& join = own<tf::join_node<Parts, tf::key_matching<std::uint64_t>>>(
+          *graph_, ((void)I, key)...);
+      const bool has_output = node.output_type() != nullptr;
+      auto body = [this, &node, counts, has_output](const Parts& parts) -> Msg {
+        const std::array<Msg, N> in{std::get<I>(parts)...};
+        CallContext ctx;
+        Msg out;
+        guarded(node, counts, in[0]->seq, ctx,
+                [&] { node.process(in, {&out, has_output ? 1u : 0u}, ctx); });
+        return out;
+      };
+      auto& run = own<tf::function_node<Parts, Msg>>(*graph_, node.concurrency(), body);
+      tf::make_edge(join, run);
+      Compiled c{{&tf::input_port<I>(join)...}, {}};
+      if (has_output) c.outputs.push_back(&run);
+      return c;
+    }(std::make_index_sequence<N>{});
+  }
+
+  Compiled fan_in(const NodeImpl& node, AtomicCounts* counts) {
+    using Builder = Compiled (Run::*)(const NodeImpl&, AtomicCounts*);
+    static constexpr auto builders = []<std::size_t... A>(std::index_sequence<A...>) {
+      return std::array<Builder, sizeof...(A)>{&Run::fan_in_of<A + 2>...};
+    }(std::make_index_sequence<kMaxFanIn - 1>{});
+    return (this->*builders[node.input_types().size() - 2])(node, counts);
+  }
+
+  RunReport report(std::chrono::nanoseconds wall) const {
+    RunReport r;
+    r.flow = flow_.name;
+    r.threads = threads_;
+    r.batch_size = batch_size_;
+    r.wall = wall;
+    for (auto id : plan_.order) {
+      const auto& c = counts_[id];
+      const NodeImpl& node = *flow_.nodes[id].impl;
+      r.nodes.push_back({node.name(), to_string(node.kind()), c.in.load(), c.out.load(),
+                         c.filtered.load(), c.failed.load(), c.errors.load()});
+    }
+    return r;
+  }
+
+  const FlowData& flow_;
+  const Plan& plan_;
+  const std::size_t threads_;
+  const std::size_t batch_size_;
+  const std::size_t in_flight_;
+  std::deque<AtomicCounts> counts_;
+  std::deque<Reorder> reorder_;
+  std::deque<SourceGate> gates_;
+  std::vector<tf::input_node<Msg>*> sources_;
+  std::atomic<bool> stop_{false};
+  tf::graph* graph_ = nullptr;
+  std::vector<std::unique_ptr<tf::graph_node>>* nodes_ = nullptr;
+};
+
+}  // namespace
+
+std::size_t resolve_threads(std::size_t requested) {
+  if (requested > 0) return requested;
+  if (const char* env = std::getenv("AETHERFLOW_THREADS"); env && *env) {
+    char* end = nullptr;
+    const unsigned long n = std::strtoul(env, &end, 10);
+    if (*end != '\0' || n == 0 || n > 4096)
+      throw Error(fmt::format("AETHERFLOW_THREADS='{}' is not a thread count from 1 to 4096", env));
+    return n;
+  }
+  return static_cast<std::size_t>(oneapi::tbb::info::default_concurrency());
+}
+
+RunReport execute(const FlowData& flow, const Plan& plan, const RunOptions& options) {
+  return Run(flow, plan, options).go();
+}
+
+}  // namespace aetherflow::detail

@@ -1,0 +1,17 @@
+#pragma once
+// Compiles a validated flow into a oneTBB flow graph and runs it. A fresh graph is built for
+// every run, so a run that failed leaves nothing behind for the next one.
+
+#include <flow/detail/flow_data.hpp>
+#include <flow/detail/plan.hpp>
+#include <flow/options.hpp>
+#include <flow/report.hpp>
+
+namespace aetherflow::detail {
+
+RunReport execute(const FlowData& flow, const Plan& plan, const RunOptions& options);
+
+// Worker threads for a run: the option if set, else AETHERFLOW_THREADS, else every core.
+std::size_t resolve_threads(std::size_t requested);
+
+}  // namespace aetherflow::detail

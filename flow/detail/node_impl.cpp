@@ -1,0 +1,36 @@
+#include <flow/detail/node_impl.hpp>
+
+#include <flow/errors.hpp>
+
+namespace aetherflow::detail {
+
+const char* to_string(NodeKind kind) noexcept {
+  switch (kind) {
+    case NodeKind::source: return "source";
+    case NodeKind::transform: return "transform";
+    case NodeKind::filter: return "filter";
+    case NodeKind::expand: return "expand";
+    case NodeKind::sink: return "sink";
+    case NodeKind::fan_in: return "fan_in";
+    case NodeKind::branch: return "branch";
+    case NodeKind::repeat: return "repeat";
+  }
+  return "?";
+}
+
+std::size_t NodeImpl::concurrency() const noexcept {
+  if (kind_ == NodeKind::sink && options_.ordered) return serial;
+  if (options_.concurrency) return *options_.concurrency;
+  return kind_ == NodeKind::sink ? serial : unlimited;
+}
+
+// The executor calls open() on sources and process() on every other node only.
+std::unique_ptr<SourceCursor> NodeImpl::open() const {
+  throw Error("node '" + name_ + "' is not a source");
+}
+
+void NodeImpl::process(std::span<const BatchHandle>, std::span<BatchHandle>, CallContext&) const {
+  throw Error("source '" + name_ + "' takes no input");
+}
+
+}  // namespace aetherflow::detail

@@ -1,0 +1,83 @@
+#pragma once
+// The type-erased face of a node. Typed templates (step_node.hpp, fan_in_node.hpp, ...) turn a
+// user's callable into one of these; the compiler (compile.cpp) wires them into a oneTBB graph
+// and calls them once per batch, never per item.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <typeinfo>
+#include <vector>
+
+#include <flow/detail/batch.hpp>
+#include <flow/options.hpp>
+
+namespace aetherflow::detail {
+
+enum class NodeKind { source, transform, filter, expand, sink, fan_in, branch, repeat };
+const char* to_string(NodeKind kind) noexcept;
+
+// Readable name of a type, for messages and DOT ("std::string", not "NSt7__cxx1112basic...").
+std::string type_name(const std::type_info& type);
+
+// What a node's call did to the items of one batch. Plain counters, added to the run's
+// atomic totals once per batch.
+struct ItemCounts {
+  std::uint64_t in = 0;        // items received
+  std::uint64_t out = 0;       // items emitted (sinks: items consumed)
+  std::uint64_t filtered = 0;  // items dropped on purpose (filter, empty expansion, incomplete join)
+  std::uint64_t failed = 0;    // items whose call threw and so failed
+  std::uint64_t errors = 0;    // exceptions caught and recovered from (repeat without stop)
+};
+
+// Per call of a node on one batch.
+struct CallContext {
+  ItemCounts counts;
+  std::uint32_t failed_slot = 0;  // set before a body's exception is rethrown
+};
+
+// A source's state for one run: each run opens a fresh cursor, so a rerun starts over.
+class SourceCursor {
+ public:
+  virtual ~SourceCursor() = default;
+  // The next batch of at most max_items (slots 0..n-1), or an empty handle at the end.
+  virtual BatchHandle next(std::size_t max_items) = 0;
+};
+
+class NodeImpl {
+ public:
+  NodeImpl(std::string name, NodeKind kind, NodeOptions options)
+      : name_(std::move(name)), kind_(kind), options_(options) {}
+  virtual ~NodeImpl() = default;
+
+  const std::string& name() const noexcept { return name_; }
+  NodeKind kind() const noexcept { return kind_; }
+  const NodeOptions& options() const noexcept { return options_; }
+  // Concurrency after defaults: sinks serial, ordered sinks serial, others unlimited.
+  std::size_t concurrency() const noexcept;
+
+  const std::vector<const std::type_info*>& input_types() const noexcept { return inputs_; }
+  const std::type_info* output_type() const noexcept { return output_; }  // null: no output
+  virtual std::size_t output_ports() const { return output_ ? 1 : 0; }
+  virtual std::string port_label(std::size_t /*port*/) const { return {}; }
+  virtual std::string detail_label() const { return {}; }  // extra DOT text, e.g. "x3"
+
+  // Sources only.
+  virtual std::unique_ptr<SourceCursor> open() const;
+  // Every other node: consume `in` (one batch per input port, or for an ordered sink all parts
+  // of one sequence number), fill `out` (one batch per output port, possibly empty).
+  virtual void process(std::span<const BatchHandle> in, std::span<BatchHandle> out,
+                       CallContext& ctx) const;
+
+ protected:
+  std::vector<const std::type_info*> inputs_;
+  const std::type_info* output_ = nullptr;
+
+ private:
+  std::string name_;
+  NodeKind kind_;
+  NodeOptions options_;
+};
+
+}  // namespace aetherflow::detail

@@ -1,0 +1,299 @@
+#include <flow/detail/plan.hpp>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <queue>
+#include <set>
+#include <sstream>
+
+#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/strong_components.hpp>
+#include <boost/graph/topological_sort.hpp>
+#include <fmt/format.h>
+
+#include <flow/errors.hpp>
+
+namespace aetherflow::detail {
+namespace {
+
+// The Boost.Graph model of a flow: vertex i is node i; each edge carries its index in
+// FlowData::edges.
+using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS,
+                                    boost::no_property, std::size_t>;
+
+Graph model(const FlowData& flow) {
+  Graph g(flow.nodes.size());
+  for (std::size_t e = 0; e < flow.edges.size(); ++e)
+    boost::add_edge(flow.edges[e].from, flow.edges[e].to, e, g);
+  return g;
+}
+
+std::string quoted(const NodeImpl& node) { return "'" + node.name() + "'"; }
+
+std::string type_of(const std::type_info* type) { return type ? type_name(*type) : "nothing"; }
+
+// Names an output port for messages: "'parse'" or "route 'GET' of 'by_method'".
+std::string output_name(const NodeImpl& node, std::size_t port) {
+  if (node.kind() == NodeKind::branch)
+    return fmt::format("route '{}' of branch_on {}", node.port_label(port), quoted(node));
+  return quoted(node);
+}
+
+void check_names(const FlowData& flow, std::vector<std::string>& problems) {
+  std::map<std::string, int> seen;
+  for (const auto& n : flow.nodes) ++seen[n.impl->name()];
+  for (const auto& [name, count] : seen)
+    if (count > 1)
+      problems.push_back(fmt::format("duplicate node name '{}' (declared {} times)", name, count));
+}
+
+void check_ports(const FlowData& flow, std::vector<std::string>& problems) {
+  for (std::size_t id = 0; id < flow.nodes.size(); ++id) {
+    const NodeDecl& decl = flow.nodes[id];
+    const NodeImpl& node = *decl.impl;
+    const auto& inputs = node.input_types();
+    for (std::size_t port = 0; port < inputs.size(); ++port) {
+      const auto edges = std::count_if(flow.edges.begin(), flow.edges.end(), [&](const auto& e) {
+        return e.to == id && e.to_port == port;
+      });
+      if (node.kind() == NodeKind::fan_in && edges != 1) {
+        problems.push_back(fmt::format(
+            "input {} ({}) of fan-in {} has {} edges: each input of a fan-in takes exactly one "
+            "branch",
+            port + 1, type_of(inputs[port]), quoted(node), edges));
+      } else if (edges == 0) {
+        problems.push_back(
+            fmt::format("input of {} ({}) is not connected", quoted(node), type_of(inputs[port])));
+      }
+    }
+    if (node.kind() == NodeKind::branch && node.output_ports() == 0)
+      problems.push_back(fmt::format("branch_on {} has no routes: add route.when(key) >> node",
+                                     quoted(node)));
+    for (std::size_t port = 0; port < node.output_ports() && !decl.discarded; ++port) {
+      const bool used = std::any_of(flow.edges.begin(), flow.edges.end(), [&](const auto& e) {
+        return e.from == id && e.from_port == port;
+      });
+      if (!used)
+        problems.push_back(fmt::format(
+            "output of {} ({}) goes nowhere: connect it, or call .discard() on the node",
+            output_name(node, port), type_of(node.output_type())));
+    }
+    if (node.options().ordered && node.kind() != NodeKind::sink)
+      problems.push_back(fmt::format("{} is ordered but is not a sink: only sinks deliver in order",
+                                     quoted(node)));
+  }
+}
+
+// One cycle through `start` inside its strongly connected component, as "a -> b -> a".
+std::string describe_cycle(const FlowData& flow, const Graph& g, const std::vector<int>& component,
+                           std::size_t start) {
+  std::map<std::size_t, std::size_t> parent;
+  std::queue<std::size_t> todo;
+  todo.push(start);
+  std::optional<std::size_t> last;
+  while (!todo.empty() && !last) {
+    const auto u = todo.front();
+    todo.pop();
+    for (auto [it, end] = boost::adjacent_vertices(u, g); it != end && !last; ++it) {
+      const auto v = *it;
+      if (component[v] != component[start] || parent.count(v)) continue;
+      parent[v] = u;
+      if (v == start) last = u;
+      todo.push(v);
+    }
+  }
+  std::vector<std::size_t> path{start};
+  for (auto v = *last; v != start; v = parent[v]) path.push_back(v);
+  path.push_back(start);
+  std::reverse(path.begin() + 1, path.end() - 1);
+  std::string text;
+  for (auto v : path) text += (text.empty() ? "" : " -> ") + flow.nodes[v].impl->name();
+  return text;
+}
+
+bool check_cycles(const FlowData& flow, const Graph& g, std::vector<std::string>& problems) {
+  std::vector<int> component(flow.nodes.size());
+  const int count = boost::strong_components(g, component.data());
+  std::vector<int> size(count, 0);
+  for (int c : component) ++size[c];
+  std::set<int> reported;
+  for (std::size_t v = 0; v < flow.nodes.size(); ++v) {
+    const bool self_loop = boost::edge(v, v, g).second;
+    if ((size[component[v]] > 1 || self_loop) && reported.insert(component[v]).second)
+      problems.push_back("cycle: " + describe_cycle(flow, g, component, v) +
+                         " (a flow must be acyclic; to apply a node several times use repeat)");
+  }
+  return reported.empty();
+}
+
+void check_reachable(const FlowData& flow, const Graph& g, std::vector<std::string>& problems) {
+  std::vector<bool> reached(flow.nodes.size(), false);
+  std::queue<std::size_t> todo;
+  for (std::size_t v = 0; v < flow.nodes.size(); ++v)
+    if (flow.nodes[v].impl->kind() == NodeKind::source) {
+      reached[v] = true;
+      todo.push(v);
+    }
+  if (todo.empty()) problems.push_back("the flow has no source");
+  while (!todo.empty()) {
+    const auto u = todo.front();
+    todo.pop();
+    for (auto [it, end] = boost::adjacent_vertices(u, g); it != end; ++it)
+      if (!reached[*it]) {
+        reached[*it] = true;
+        todo.push(*it);
+      }
+  }
+  for (std::size_t v = 0; v < flow.nodes.size(); ++v)
+    if (!reached[v] && boost::in_degree(v, g) > 0)
+      problems.push_back(fmt::format("{} is not reached by any source",
+                                     quoted(*flow.nodes[v].impl)));
+}
+
+// Where a node's items come from, worked out in topological order. A fan-in can only pair
+// items by slot when each branch delivers one batch per sequence number, from one source,
+// with at most one item per slot; an ordered sink can only restore one source's order.
+struct Lineage {
+  std::set<std::size_t> sources;
+  std::size_t parts = 1;       // batches per source sequence number
+  bool unique_slots = true;    // at most one item per slot in a batch (false after one-to-many)
+  std::string why_not_unique;  // the one-to-many node that broke it
+};
+
+std::vector<Lineage> trace_lineage(const FlowData& flow, const std::vector<std::size_t>& order,
+                                   std::vector<std::string>& problems) {
+  std::vector<Lineage> lineage(flow.nodes.size());
+  for (auto v : order) {
+    const NodeImpl& node = *flow.nodes[v].impl;
+    Lineage& mine = lineage[v];
+    if (node.kind() == NodeKind::source) {
+      mine.sources = {v};
+      continue;
+    }
+    mine.parts = 0;
+    std::vector<const Lineage*> inputs(node.input_types().size(), nullptr);
+    for (const auto& e : flow.edges) {
+      if (e.to != v) continue;
+      const Lineage& in = lineage[e.from];
+      inputs[e.to_port] = &in;
+      mine.sources.insert(in.sources.begin(), in.sources.end());
+      mine.parts += in.parts;
+      if (!in.unique_slots && mine.unique_slots) {
+        mine.unique_slots = false;
+        mine.why_not_unique = in.why_not_unique;
+      }
+    }
+    if (node.kind() == NodeKind::expand) {
+      mine.unique_slots = false;
+      mine.why_not_unique = node.name();
+    }
+    if (node.kind() == NodeKind::fan_in) {
+      for (std::size_t port = 0; port < inputs.size(); ++port) {
+        const Lineage* in = inputs[port];
+        if (!in) continue;  // reported by check_ports
+        if (in->parts != 1)
+          problems.push_back(fmt::format(
+              "fan-in {}: input {} merges several branches before the join, so its items cannot "
+              "be paired with the other inputs' (join the branches directly)",
+              quoted(node), port + 1));
+        else if (!in->unique_slots)
+          problems.push_back(fmt::format(
+              "fan-in {}: input {} comes after the one-to-many node '{}', so its items cannot be "
+              "paired with the upstream item they came from",
+              quoted(node), port + 1, in->why_not_unique));
+      }
+      if (mine.sources.size() > 1)
+        problems.push_back(fmt::format(
+            "fan-in {} joins items of different sources: a fan-in pairs the results of one "
+            "upstream item",
+            quoted(node)));
+      mine.parts = 1;
+      mine.unique_slots = true;
+    }
+    if (node.options().ordered && mine.sources.size() > 1)
+      problems.push_back(fmt::format(
+          "ordered sink {} receives items of {} sources: there is no one source order to keep",
+          quoted(node), mine.sources.size()));
+  }
+  return lineage;
+}
+
+}  // namespace
+
+Plan make_plan(const FlowData& flow) {
+  std::vector<std::string> problems;
+  check_names(flow, problems);
+  check_ports(flow, problems);
+  const Graph g = model(flow);
+  const bool acyclic = check_cycles(flow, g, problems);
+  check_reachable(flow, g, problems);
+
+  Plan plan;
+  if (acyclic) {
+    boost::topological_sort(g, std::back_inserter(plan.order));
+    std::reverse(plan.order.begin(), plan.order.end());
+    const auto lineage = trace_lineage(flow, plan.order, problems);
+    for (const auto& l : lineage) plan.parts_per_seq.push_back(l.parts);
+  }
+  if (!problems.empty()) throw FlowError(flow.name, std::move(problems));
+  return plan;
+}
+
+namespace {
+const char* shape(NodeKind kind) {
+  switch (kind) {
+    case NodeKind::source: return "invhouse";
+    case NodeKind::sink: return "house";
+    case NodeKind::fan_in: return "invtrapezium";
+    case NodeKind::branch: return "diamond";
+    default: return "box";
+  }
+}
+
+std::string escaped(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string concurrency_text(const NodeImpl& node) {
+  if (node.kind() == NodeKind::source) return "serial";
+  const auto c = node.concurrency();
+  return c == unlimited ? "unlimited" : c == serial ? "serial" : "max " + std::to_string(c);
+}
+}  // namespace
+
+std::string to_dot(const FlowData& flow) {
+  const Graph g = model(flow);
+  std::ostringstream dot;
+  dot << "digraph \"" << escaped(flow.name) << "\" {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n";
+  for (auto [it, end] = boost::vertices(g); it != end; ++it) {
+    const NodeImpl& node = *flow.nodes[*it].impl;
+    std::string label = node.name() + "\\n" + to_string(node.kind());
+    if (auto extra = node.detail_label(); !extra.empty()) label += " " + extra;
+    label += " · " + concurrency_text(node);
+    if (node.options().ordered) label += " · ordered";
+    dot << "  n" << *it << " [label=\"" << escaped(label) << "\", shape=" << shape(node.kind())
+        << "];\n";
+  }
+  for (auto [it, end] = boost::edges(g); it != end; ++it) {
+    const EdgeDecl& e = flow.edges[g[*it]];
+    const NodeImpl& from = *flow.nodes[e.from].impl;
+    const NodeImpl& to = *flow.nodes[e.to].impl;
+    std::vector<std::string> label;
+    if (from.kind() == NodeKind::branch) label.push_back(from.port_label(e.from_port));
+    if (to.kind() == NodeKind::fan_in) label.push_back("in " + std::to_string(e.to_port + 1));
+    if (e.converter) label.push_back("as " + type_of(to.input_types()[e.to_port]));
+    dot << "  n" << e.from << " -> n" << e.to;
+    if (!label.empty()) dot << " [label=\"" << escaped(fmt::format("{}", fmt::join(label, ", "))) << "\"]";
+    dot << ";\n";
+  }
+  dot << "}\n";
+  return dot.str();
+}
+
+}  // namespace aetherflow::detail

@@ -1,0 +1,164 @@
+#pragma once
+// Reads a node's role from its callable's signature:
+//   first parameter        the input item
+//   Emitter<U>& after it   one-to-many: emits U
+//   returns void           sink (or one-to-many with an emitter)
+//   returns optional<U>    filter: an empty optional drops the item
+//   returns U              one-to-one
+// Generic lambdas cannot be read: name the input type, flow.node<int>("n", [](auto x) {...}).
+
+#include <cstddef>
+#include <optional>
+#include <tuple>
+#include <type_traits>
+
+#include <flow/emitter.hpp>
+
+namespace aetherflow::detail {
+
+template <class F>
+struct callable_args : callable_args<decltype(&std::remove_cvref_t<F>::operator())> {};
+
+#define AETHERFLOW_CALLABLE_ARGS(QUALIFIERS)                        \
+  template <class C, class R, class... A>                           \
+  struct callable_args<R (C::*)(A...) QUALIFIERS> {                 \
+    using result = R;                                               \
+    using args = std::tuple<A...>;                                  \
+  };
+AETHERFLOW_CALLABLE_ARGS()
+AETHERFLOW_CALLABLE_ARGS(const)
+AETHERFLOW_CALLABLE_ARGS(noexcept)
+AETHERFLOW_CALLABLE_ARGS(const noexcept)
+#undef AETHERFLOW_CALLABLE_ARGS
+
+template <class R, class... A>
+struct callable_args<R (*)(A...)> {
+  using result = R;
+  using args = std::tuple<A...>;
+};
+template <class R, class... A>
+struct callable_args<R (*)(A...) noexcept> : callable_args<R (*)(A...)> {};
+template <class R, class... A>
+struct callable_args<R(A...)> : callable_args<R (*)(A...)> {};
+template <class R, class... A>
+struct callable_args<R(A...) noexcept> : callable_args<R (*)(A...)> {};
+
+template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
+template <class T>
+inline constexpr bool is_optional_v = is_optional<std::remove_cvref_t<T>>::value;
+
+template <class T>
+struct emitter_item {
+  using type = void;  // not an emitter
+};
+template <class T>
+struct emitter_item<Emitter<T>&> {
+  using type = T;
+};
+
+enum class StepKind { transform, filter, expand, sink };
+
+// What a body's return type makes of a node: void a sink, optional<U> a filter of U, else a
+// one-to-one node.
+template <class R>
+struct result_role {
+  static constexpr StepKind kind = StepKind::transform;
+  using output = R;
+};
+template <class U>
+struct result_role<std::optional<U>> {
+  static constexpr StepKind kind = StepKind::filter;
+  using output = U;
+};
+template <>
+struct result_role<void> {
+  static constexpr StepKind kind = StepKind::sink;
+  using output = void;
+};
+template <class R>
+using result_role_t = result_role<std::remove_cvref_t<R>>;
+
+// Placeholder for "read the input type from the callable".
+struct Deduce {};
+
+// The parameters and result of F; with an input type named, F is called with a const In&.
+template <class F, class InHint>
+struct callable_shape {
+  using args = std::tuple<const InHint&>;
+  using result = std::invoke_result_t<F&, const InHint&>;
+};
+template <class F>
+struct callable_shape<F, Deduce> : callable_args<F> {};
+
+template <class Params>
+struct split_params {
+  static_assert(std::tuple_size_v<Params> == 1,
+                "aetherflow: a node's callable takes the input item, and optionally an "
+                "aetherflow::Emitter<T>& for one-to-many nodes");
+};
+template <class P0>
+struct split_params<std::tuple<P0>> {
+  using input_param = P0;
+  static constexpr bool has_emitter = false;
+  using emitted = void;
+};
+template <class P0, class P1>
+struct split_params<std::tuple<P0, P1>> {
+  using input_param = P0;
+  static constexpr bool has_emitter = true;
+  using emitted = typename emitter_item<P1>::type;
+  static_assert(!std::is_void_v<emitted>,
+                "aetherflow: the second parameter of a node must be aetherflow::Emitter<T>&");
+};
+
+template <class F, class InHint = Deduce>
+struct StepSignature {
+ private:
+  using shape = callable_shape<F, InHint>;
+  using params = split_params<typename shape::args>;
+
+ public:
+  using input_param = typename params::input_param;  // as declared: T, const T&, ...
+  using input = std::remove_cvref_t<input_param>;
+  static constexpr bool has_emitter = params::has_emitter;
+  using result = typename shape::result;
+  static constexpr StepKind kind = has_emitter ? StepKind::expand : result_role_t<result>::kind;
+  using output = std::conditional_t<has_emitter, typename params::emitted,
+                                    typename result_role_t<result>::output>;
+};
+
+// A move-only item cannot be copied for a second branch: said at run time, because only the
+// run knows whether a batch is shared.
+[[noreturn]] void throw_move_only_shared();
+
+// Passes an item to a parameter declared as P, copying only when it must: a `const T&`
+// parameter reads the item in place; `T` or `T&&` moves it out when the batch belongs to this
+// call alone (`owned`) and copies it when other branches share it; `T&` gets the item itself
+// when owned, else a private copy.
+template <class P, class T, class Call>
+decltype(auto) with_item(T& item, bool owned, Call&& call) {
+  using Bare = std::remove_reference_t<P>;
+  if constexpr (std::is_lvalue_reference_v<P> && std::is_const_v<Bare>) {
+    return call(static_cast<const T&>(item));
+  } else if constexpr (std::is_lvalue_reference_v<P>) {
+    if (owned) return call(item);
+    if constexpr (std::is_copy_constructible_v<T>) {
+      T copy(item);
+      return call(copy);
+    } else {
+      throw_move_only_shared();
+    }
+  } else {
+    if (owned) return call(std::move(item));
+    if constexpr (std::is_copy_constructible_v<T>) {
+      return call(T(item));
+    } else {
+      throw_move_only_shared();
+    }
+  }
+}
+
+}  // namespace aetherflow::detail

@@ -1,0 +1,106 @@
+#pragma once
+// Sources declared with a range or a generator callable. Each run opens a fresh cursor: a
+// range is iterated from its beginning again, a generator is copied from the one declared,
+// so rerunning a flow starts over instead of continuing where the last run stopped.
+
+#include <memory>
+#include <optional>
+#include <ranges>
+#include <utility>
+
+#include <flow/detail/batch.hpp>
+#include <flow/detail/node_impl.hpp>
+
+namespace aetherflow::detail {
+
+template <class T>
+Ref<Batch<T>> new_source_batch(std::size_t capacity) {
+  auto b = make_ref<Batch<T>>();
+  b->values.reserve(capacity);
+  b->slots.reserve(capacity);
+  return b;
+}
+
+template <class T>
+class SourceNode : public NodeImpl {
+ public:
+  explicit SourceNode(std::string name, NodeOptions options)
+      : NodeImpl(std::move(name), NodeKind::source, options) {
+    output_ = &typeid(T);
+  }
+};
+
+template <class View>
+class RangeSource final : public SourceNode<std::ranges::range_value_t<View>> {
+  using T = std::ranges::range_value_t<View>;
+
+ public:
+  RangeSource(std::string name, NodeOptions options, View view)
+      : SourceNode<T>(std::move(name), options), view_(std::move(view)) {}
+
+  std::unique_ptr<SourceCursor> open() const override {
+    return std::make_unique<Cursor>(view_);
+  }
+
+ private:
+  class Cursor final : public SourceCursor {
+   public:
+    explicit Cursor(View& view) : it_(std::ranges::begin(view)), end_(std::ranges::end(view)) {}
+    BatchHandle next(std::size_t max_items) override {
+      if (it_ == end_) return {};
+      auto b = new_source_batch<T>(max_items);
+      for (std::uint32_t slot = 0; slot < max_items && it_ != end_; ++slot, ++it_)
+        b->push(*it_, slot);
+      return b;
+    }
+
+   private:
+    std::ranges::iterator_t<View> it_;
+    std::ranges::sentinel_t<View> end_;
+  };
+
+  // Mutable: some views (filter_view, say) can only begin() when not const.
+  mutable View view_;
+};
+
+template <class G>
+class GeneratorSource final
+    : public SourceNode<typename std::invoke_result_t<G&>::value_type> {
+  using T = typename std::invoke_result_t<G&>::value_type;
+
+ public:
+  GeneratorSource(std::string name, NodeOptions options, G generator)
+      : SourceNode<T>(std::move(name), options), generator_(std::move(generator)) {}
+
+  std::unique_ptr<SourceCursor> open() const override {
+    return std::make_unique<Cursor>(generator_);
+  }
+
+ private:
+  class Cursor final : public SourceCursor {
+   public:
+    explicit Cursor(const G& generator) : generator_(generator) {}
+    BatchHandle next(std::size_t max_items) override {
+      if (done_) return {};
+      auto b = new_source_batch<T>(max_items);
+      for (std::uint32_t slot = 0; slot < max_items; ++slot) {
+        std::optional<T> item = generator_();
+        if (!item) {
+          done_ = true;
+          break;
+        }
+        b->push(std::move(*item), slot);
+      }
+      if (b->values.empty()) return {};
+      return b;
+    }
+
+   private:
+    G generator_;
+    bool done_ = false;
+  };
+
+  G generator_;
+};
+
+}  // namespace aetherflow::detail

@@ -1,0 +1,176 @@
+#pragma once
+// One-input nodes: transform, filter, one-to-many (expand), sink and repeat. One loop serves
+// them all; the signature decides, at compile time, what happens to each result.
+
+#include <span>
+#include <type_traits>
+#include <utility>
+
+#include <flow/detail/batch.hpp>
+#include <flow/detail/node_impl.hpp>
+#include <flow/detail/signature.hpp>
+
+namespace aetherflow::detail {
+
+// Calls a body, giving it the call context when it asks for one (framework wrappers such as
+// repeat do; user callables do not).
+template <class F, class Item>
+decltype(auto) invoke_body(F& fn, Item&& item, CallContext& ctx) {
+  if constexpr (std::is_invocable_v<F&, Item&&, CallContext&>)
+    return fn(std::forward<Item>(item), ctx);
+  else
+    return fn(std::forward<Item>(item));
+}
+
+// Sig describes the user's callable (StepSignature); F is what is called, the callable itself
+// or a wrapper around it with the same input and output.
+template <class Sig, class F>
+class StepNode final : public NodeImpl {
+ public:
+  using In = typename Sig::input;
+  using Out = typename Sig::output;
+
+  StepNode(std::string name, NodeKind kind, NodeOptions options, F fn)
+      : NodeImpl(std::move(name), kind, options), fn_(std::move(fn)) {
+    inputs_ = {&typeid(In)};
+    if constexpr (!std::is_void_v<Out>) output_ = &typeid(Out);
+  }
+
+  void process(std::span<const BatchHandle> in, std::span<BatchHandle> out,
+               CallContext& ctx) const override {
+    if (in.size() == 1) return run(in[0], out, ctx);
+    run(BatchHandle(merge_by_slot<In>(in)), out, ctx);
+  }
+
+  const F& body() const noexcept { return fn_; }
+
+ private:
+  static constexpr StepKind kind = Sig::kind;
+  // A transform or filter that keeps the item type rewrites a batch nobody else holds in
+  // place: no allocation per node per batch on a chain.
+  static constexpr bool can_work_in_place =
+      std::is_same_v<In, Out> && (kind == StepKind::transform || kind == StepKind::filter);
+
+  void run(const BatchHandle& handle, std::span<BatchHandle> out, CallContext& ctx) const {
+    auto& batch = batch_cast<In>(handle);
+    const bool owned = handle.unique();
+    const std::size_t n = batch.slots.size();
+
+    Ref<BatchBase> result;
+    Batch<std::conditional_t<std::is_void_v<Out>, In, Out>>* target = nullptr;
+    bool in_place = false;
+    if constexpr (kind != StepKind::sink) {
+      if constexpr (can_work_in_place) {
+        in_place = owned;
+        if (in_place) {
+          target = &batch;
+          result = handle;
+        }
+      }
+      if (!in_place) {
+        auto fresh = derive_batch<Out>(batch, n);
+        target = fresh.get();
+        result = std::move(fresh);
+      }
+    }
+
+    std::size_t kept = 0;  // items emitted so far (in place: also the next write position)
+    auto keep = [&](auto&& value, std::uint32_t slot) {
+      if (in_place) {
+        target->values[kept] = std::forward<decltype(value)>(value);
+        target->slots[kept] = slot;
+      } else {
+        target->push(std::forward<decltype(value)>(value), slot);
+      }
+      ++kept;
+    };
+
+    std::size_t i = 0;
+    try {
+      for (; i < n; ++i) {
+        const std::uint32_t slot = batch.slots[i];
+        with_item<typename Sig::input_param>(batch.values[i], owned, [&](auto&& item) {
+          using Item = decltype(item);
+          if constexpr (kind == StepKind::sink) {
+            invoke_body(fn_, std::forward<Item>(item), ctx);
+            ++kept;
+          } else if constexpr (kind == StepKind::transform) {
+            keep(invoke_body(fn_, std::forward<Item>(item), ctx), slot);
+          } else if constexpr (kind == StepKind::filter) {
+            if (auto r = invoke_body(fn_, std::forward<Item>(item), ctx)) keep(std::move(*r), slot);
+          } else {
+            Emitter<Out> emit(*target, slot);
+            fn_(std::forward<Item>(item), emit);
+            kept += emit.emitted();
+            if (emit.emitted() == 0) ++ctx.counts.filtered;
+          }
+        });
+      }
+    } catch (...) {
+      ctx.counts.in += i + 1;
+      ctx.counts.out += kept;
+      ctx.counts.failed += 1;
+      ctx.failed_slot = batch.slots[i];
+      throw;
+    }
+
+    ctx.counts.in += n;
+    ctx.counts.out += kept;
+    if constexpr (kind == StepKind::filter || kind == StepKind::transform)
+      ctx.counts.filtered += n - kept;
+    if (in_place) {
+      target->values.resize(kept);
+      target->slots.resize(kept);
+    }
+    if constexpr (kind != StepKind::sink) out[0] = std::move(result);
+  }
+
+  // Mutable: a callable with a non-const call operator (a mutable lambda) is the user's to
+  // make safe, by a serial node or its own synchronisation.
+  mutable F fn_;
+};
+
+// The body of `repeat`: applies `fn` `times` times, each time to the previous result.
+template <class Sig, class F>
+class RepeatCall {
+ public:
+  using T = typename Sig::input;
+  static_assert(std::is_same_v<T, typename Sig::output> && Sig::kind == StepKind::transform,
+                "aetherflow: repeat needs a one-to-one node whose output type is its input type");
+
+  RepeatCall(F fn, std::size_t times, bool stop_on_error)
+      : fn_(std::move(fn)), times_(times), stop_on_error_(stop_on_error) {}
+
+  T operator()(T value, CallContext& ctx) const {
+    for (std::size_t round = 0; round < times_; ++round) {
+      if (stop_on_error_) {
+        value = with_item<typename Sig::input_param>(value, true, fn_);
+        continue;
+      }
+      try {
+        // Not owned: the body gets a copy or a const view, so `value` survives a throw.
+        value = with_item<typename Sig::input_param>(value, false, fn_);
+      } catch (...) {
+        ++ctx.counts.errors;
+        break;
+      }
+    }
+    return value;
+  }
+
+  std::size_t times() const noexcept { return times_; }
+
+ private:
+  mutable F fn_;
+  std::size_t times_;
+  bool stop_on_error_;
+};
+
+template <class Sig, class F>
+class RepeatNode final : public StepNode<Sig, RepeatCall<Sig, F>> {
+ public:
+  using StepNode<Sig, RepeatCall<Sig, F>>::StepNode;
+  std::string detail_label() const override { return "x" + std::to_string(this->body().times()); }
+};
+
+}  // namespace aetherflow::detail

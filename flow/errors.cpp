@@ -1,0 +1,68 @@
+#include <flow/errors.hpp>
+
+#include <cxxabi.h>
+
+#include <exception>
+#include <memory>
+#include <typeinfo>
+
+#include <fmt/format.h>
+
+#include <flow/detail/node_impl.hpp>
+#include <flow/detail/signature.hpp>
+
+namespace aetherflow {
+namespace {
+std::string join_lines(const std::string& flow, const std::vector<std::string>& problems) {
+  std::string text = fmt::format("flow '{}' is not valid ({} problem{}):", flow, problems.size(),
+                                 problems.size() == 1 ? "" : "s");
+  for (const auto& p : problems) text += "\n  - " + p;
+  return text;
+}
+}  // namespace
+
+FlowError::FlowError(const std::string& flow, std::vector<std::string> problems)
+    : Error(join_lines(flow, problems)), problems_(std::move(problems)) {}
+
+NodeError::NodeError(std::string node, std::uint64_t item, const std::string& what)
+    : Error(fmt::format("node '{}' failed on item {}: {}", node, item, what)),
+      node_(std::move(node)),
+      item_(item) {}
+
+std::string describe_current_exception() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return detail::type_name(typeid(e)) + ": " + e.what();
+  } catch (...) {
+    const std::type_info* type = abi::__cxa_current_exception_type();
+    return "exception of type " + (type ? detail::type_name(*type) : std::string("unknown"));
+  }
+}
+
+namespace detail {
+
+std::string type_name(const std::type_info& type) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> name(
+      abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), std::free);
+  std::string text = status == 0 && name ? name.get() : type.name();
+  // The long spelling of std::string helps nobody.
+  for (const std::string longer : {"std::__cxx11::basic_string<char, std::char_traits<char>, "
+                                   "std::allocator<char> >",
+                                   "std::__cxx11::"}) {
+    const std::string shorter = longer == "std::__cxx11::" ? "std::" : "std::string";
+    for (auto at = text.find(longer); at != std::string::npos; at = text.find(longer, at))
+      text.replace(at, longer.size(), shorter);
+  }
+  return text;
+}
+
+void throw_move_only_shared() {
+  throw Error(
+      "a move-only item is shared by several branches and cannot be copied for a node that "
+      "takes it by value: take it by const reference");
+}
+
+}  // namespace detail
+}  // namespace aetherflow

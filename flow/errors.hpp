@@ -1,0 +1,47 @@
+#pragma once
+// The exceptions AetherFlow throws. Every message names what it is about: the flow, the node,
+// the item, the types.
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace aetherflow {
+
+// Base of everything AetherFlow throws itself.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A flow that cannot run as declared. Thrown before any data moves, listing every problem
+// found, one per line of what().
+class FlowError : public Error {
+ public:
+  FlowError(const std::string& flow, std::vector<std::string> problems);
+  const std::vector<std::string>& problems() const noexcept { return problems_; }
+
+ private:
+  std::vector<std::string> problems_;
+};
+
+// A node body threw during a run. The body's own exception is nested in this one
+// (std::rethrow_if_nested reaches it); what() names the node and the item.
+class NodeError : public Error {
+ public:
+  NodeError(std::string node, std::uint64_t item, const std::string& what);
+  const std::string& node() const noexcept { return node_; }
+  // Index of the failing item in its source's order (0 = the first item the source emitted).
+  std::uint64_t item() const noexcept { return item_; }
+
+ private:
+  std::string node_;
+  std::uint64_t item_;
+};
+
+// One line describing the exception being handled: its type (demangled) and what().
+// Must be called inside a catch block; works for exceptions of any type.
+std::string describe_current_exception();
+
+}  // namespace aetherflow

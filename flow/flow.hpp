@@ -1,0 +1,150 @@
+#pragma once
+// A Flow: named nodes made of plain callables, connected with >>, validated as a whole, run on
+// oneTBB in batches.
+//
+//   aetherflow::Flow flow("squares");
+//   auto numbers = flow.source("numbers", std::views::iota(1, 1001));
+//   auto square  = flow.node("square", [](int x) { return x * x; });
+//   auto total   = flow.node("sum", [&sum](int x) { sum += x; });   // void: a sink
+//   numbers >> square >> total;
+//   aetherflow::RunReport report = flow.run();
+
+#include <concepts>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include <flow/detail/branch_node.hpp>
+#include <flow/detail/fan_in_node.hpp>
+#include <flow/detail/flow_data.hpp>
+#include <flow/detail/signature.hpp>
+#include <flow/detail/source_node.hpp>
+#include <flow/detail/step_node.hpp>
+#include <flow/node.hpp>
+#include <flow/options.hpp>
+#include <flow/report.hpp>
+
+namespace aetherflow {
+
+// A branch_on node: route each T by its key.
+template <class T, class Key, class KeyFn>
+class Branch : public detail::NodeHandle {
+ public:
+  using NodeHandle::NodeHandle;
+  auto inputs() const { return std::tuple{InPort<T>{flow_, id_, 0}}; }
+
+  // The route of items whose key equals `key`.
+  Route<T> when(const Key& key) { return {flow_, id_, impl().route(key)}; }
+  // The route of items whose key has no route of its own. Without it, such an item is an
+  // error that names the key.
+  Route<T> otherwise() { return {flow_, id_, impl().otherwise()}; }
+
+ private:
+  detail::BranchNode<T, Key, KeyFn>& impl() const {
+    return static_cast<detail::BranchNode<T, Key, KeyFn>&>(*flow_->nodes[id_].impl);
+  }
+};
+
+namespace detail {
+template <class G>
+concept Generator = std::invocable<G&> && is_optional_v<std::invoke_result_t<G&>>;
+
+template <class F, std::size_t... I>
+auto fan_in_handle(std::index_sequence<I...>)
+    -> FanIn<typename FanInSignature<F>::output, typename FanInSignature<F>::template value<I>...>;
+}  // namespace detail
+
+class Flow {
+ public:
+  explicit Flow(std::string name = "flow");
+  Flow(Flow&&) noexcept;
+  Flow& operator=(Flow&&) noexcept;
+  ~Flow();
+
+  const std::string& name() const noexcept;
+
+  // A source that calls `generator` until it returns an empty optional. Each run starts from
+  // a fresh copy of the generator as declared.
+  template <detail::Generator G>
+  auto source(std::string name, G generator) {
+    using T = typename std::invoke_result_t<G&>::value_type;
+    static_assert(std::is_copy_constructible_v<G>,
+                  "aetherflow: a generator source must be copyable: each run starts from a copy");
+    return add<Node<void, T>>(std::make_shared<detail::GeneratorSource<G>>(
+        std::move(name), NodeOptions{}, std::move(generator)));
+  }
+
+  // A source that emits the elements of `range`. An lvalue range is referenced, not copied:
+  // it must outlive the runs. Each run iterates it from the beginning.
+  template <std::ranges::input_range R>
+    requires(!detail::Generator<R>)
+  auto source(std::string name, R&& range) {
+    auto view = std::views::all(std::forward<R>(range));
+    using T = std::ranges::range_value_t<decltype(view)>;
+    return add<Node<void, T>>(std::make_shared<detail::RangeSource<decltype(view)>>(
+        std::move(name), NodeOptions{}, std::move(view)));
+  }
+
+  // A node from a plain callable. Its signature decides its role: see detail/signature.hpp.
+  // For a generic lambda, name the input type: flow.node<int>("twice", [](auto x) {...}).
+  template <class In = detail::Deduce, class F>
+  auto node(std::string name, F fn, NodeOptions options = {}) {
+    using Sig = detail::StepSignature<F, In>;
+    return add<Node<typename Sig::input, typename Sig::output>>(
+        std::make_shared<detail::StepNode<Sig, F>>(std::move(name), node_kind(Sig::kind),
+                                                   options, std::move(fn)));
+  }
+
+  // A one-to-one node whose body runs `times` times per item, each time on its last result.
+  template <class In = detail::Deduce, class F>
+  auto repeat(std::string name, std::size_t times, F fn, RepeatOptions options = {}) {
+    using Sig = detail::StepSignature<F, In>;
+    using T = typename Sig::input;
+    return add<Node<T, T>>(std::make_shared<detail::RepeatNode<Sig, F>>(
+        std::move(name), detail::NodeKind::repeat, options.node,
+        detail::RepeatCall<Sig, F>(std::move(fn), times, options.stop_on_error)));
+  }
+
+  // A node taking one value per branch of the same upstream item: see detail/fan_in_node.hpp.
+  // Feed it with fan_out(a, b, ...) >> join.
+  template <class F>
+  auto fan_in(std::string name, F fn, NodeOptions options = {}) {
+    using Handle = decltype(detail::fan_in_handle<F>(
+        std::make_index_sequence<detail::FanInSignature<F>::arity>{}));
+    return add<Handle>(
+        std::make_shared<detail::FanInNode<F>>(std::move(name), options, std::move(fn)));
+  }
+
+  // A node routing each item to the route of key(item): see Branch.
+  template <class T = detail::Deduce, class KeyFn>
+  auto branch_on(std::string name, KeyFn key, NodeOptions options = {}) {
+    using Item = typename detail::StepSignature<KeyFn, T>::input;
+    using Key = std::remove_cvref_t<std::invoke_result_t<KeyFn&, const Item&>>;
+    return add<Branch<Item, Key, KeyFn>>(std::make_shared<detail::BranchNode<Item, Key, KeyFn>>(
+        std::move(name), options, std::move(key)));
+  }
+
+  // Checks the whole flow and throws one FlowError listing every problem.
+  void validate() const;
+  // The flow as declared, in Graphviz DOT.
+  std::string to_dot() const;
+  // Runs the flow to the end of its sources and returns what happened. Blocks. The first
+  // exception of any node stops the run and is rethrown as a NodeError naming the node.
+  RunReport run(const RunOptions& options = {});
+
+ private:
+  template <class Handle>
+  Handle add(std::shared_ptr<detail::NodeImpl> node) {
+    return Handle(data_.get(), add_node(std::move(node)));
+  }
+  std::size_t add_node(std::shared_ptr<detail::NodeImpl> node);
+  static detail::NodeKind node_kind(detail::StepKind kind) noexcept;
+
+  std::unique_ptr<detail::FlowData> data_;
+};
+
+}  // namespace aetherflow

@@ -1,0 +1,43 @@
+#include <flow/report.hpp>
+
+#include <algorithm>
+#include <ostream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+namespace aetherflow {
+
+const NodeReport& RunReport::node(std::string_view name) const {
+  for (const auto& n : nodes)
+    if (n.name == name) return n;
+  throw std::out_of_range(fmt::format("run report of flow '{}' has no node '{}'", flow, name));
+}
+
+std::uint64_t RunReport::source_items() const {
+  std::uint64_t total = 0;
+  for (const auto& n : nodes)
+    if (n.kind == "source") total += n.out;
+  return total;
+}
+
+double RunReport::items_per_second() const {
+  const double s = wall_seconds();
+  return s > 0 ? static_cast<double>(source_items()) / s : 0.0;
+}
+
+std::ostream& operator<<(std::ostream& os, const RunReport& r) {
+  std::size_t width = 4;
+  for (const auto& n : r.nodes) width = std::max(width, n.name.size());
+  fmt::print(os, "flow '{}': {} items in {:.3f} s ({:.0f} items/s), {} threads, batch {}\n", r.flow,
+             r.source_items(), r.wall_seconds(), r.items_per_second(), r.threads, r.batch_size);
+  fmt::print(os, "  {:<{}}  {:<9} {:>12} {:>12} {:>10} {:>8} {:>8}\n", "node", width, "kind", "in",
+             "out", "filtered", "failed", "errors");
+  for (const auto& n : r.nodes)
+    fmt::print(os, "  {:<{}}  {:<9} {:>12} {:>12} {:>10} {:>8} {:>8}\n", n.name, width, n.kind, n.in,
+               n.out, n.filtered, n.failed, n.errors);
+  return os;
+}
+
+}  // namespace aetherflow

@@ -1,0 +1,41 @@
+#pragma once
+// What a run did: per node, every item accounted for.
+
+#include <chrono>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace aetherflow {
+
+struct NodeReport {
+  std::string name;
+  std::string kind;            // source, transform, filter, expand, sink, fan_in, branch, repeat
+  std::uint64_t in = 0;        // items received
+  std::uint64_t out = 0;       // items emitted; for sinks, items consumed
+  std::uint64_t filtered = 0;  // dropped on purpose: filter, empty expansion, incomplete fan-in
+  std::uint64_t failed = 0;    // items whose call threw
+  std::uint64_t errors = 0;    // exceptions recovered from (repeat without stop_on_error)
+};
+
+struct RunReport {
+  std::string flow;
+  std::size_t threads = 0;
+  std::size_t batch_size = 0;
+  std::chrono::nanoseconds wall{0};
+  std::vector<NodeReport> nodes;  // in topological order of the flow
+
+  // The report of the node called `name`; std::out_of_range naming it if there is none.
+  const NodeReport& node(std::string_view name) const;
+  // Items emitted by all sources.
+  std::uint64_t source_items() const;
+  double wall_seconds() const { return std::chrono::duration<double>(wall).count(); }
+  double items_per_second() const;
+};
+
+// A table, one line per node.
+std::ostream& operator<<(std::ostream& os, const RunReport& report);
+
+}  // namespace aetherflow
