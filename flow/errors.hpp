@@ -3,9 +3,12 @@
 // the item, the types.
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <flow/report.hpp>
 
 namespace aetherflow {
 
@@ -34,10 +37,14 @@ class NodeError : public Error {
   const std::string& node() const noexcept { return node_; }
   // Index of the failing item in its source's order (0 = the first item the source emitted).
   std::uint64_t item() const noexcept { return item_; }
+  // What the failed run did up to the failure: every item counted, the failed one included.
+  const RunReport& report() const noexcept { return *report_; }
+  void set_report(RunReport report) { report_ = std::make_shared<const RunReport>(std::move(report)); }
 
  private:
   std::string node_;
   std::uint64_t item_;
+  std::shared_ptr<const RunReport> report_ = std::make_shared<const RunReport>();
 };
 
 // One line describing the exception being handled: its type (demangled) and what().

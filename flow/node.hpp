@@ -59,6 +59,11 @@ void connect(const OutPort<From>& out, const InPort<To>& in) {
   add_edge(out.flow, out.node, out.port, in.flow, in.node, in.port, std::move(converter));
 }
 
+template <class T>
+concept HasOutputs = requires(const T& t) { t.outputs(); };
+template <class T>
+concept HasInputs = requires(const T& t) { t.inputs(); };
+
 // Shared by every handle of a single node.
 class NodeHandle {
  public:
@@ -134,10 +139,10 @@ template <class... Endpoints>
 class Branches {
  public:
   explicit Branches(Endpoints... e) : members_(e...) {}
-  auto inputs() const {
+  auto inputs() const requires(detail::HasInputs<Endpoints> && ...) {
     return std::apply([](const auto&... m) { return std::tuple_cat(m.inputs()...); }, members_);
   }
-  auto outputs() const {
+  auto outputs() const requires(detail::HasOutputs<Endpoints> && ...) {
     return std::apply([](const auto&... m) { return std::tuple_cat(m.outputs()...); }, members_);
   }
 
@@ -164,10 +169,6 @@ struct is_branches<Branches<E...>> : std::true_type {};
 template <class T>
 concept Endpoint = requires(const T& t) { t.inputs(); } || requires(const T& t) { t.outputs(); } ||
                    std::is_base_of_v<NodeHandle, T>;
-template <class T>
-concept HasOutputs = requires(const T& t) { t.outputs(); };
-template <class T>
-concept HasInputs = requires(const T& t) { t.inputs(); };
 }  // namespace detail
 
 // Connects a's outputs to b's inputs and returns b, so that chains read left to right.

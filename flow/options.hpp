@@ -14,7 +14,7 @@ inline constexpr std::size_t unlimited = 0;
 
 struct NodeOptions {
   // Unset: sinks are serial (they usually write to one place), every other node unlimited.
-  std::optional<std::size_t> concurrency;
+  std::optional<std::size_t> concurrency = std::nullopt;
   // Sinks only: deliver items in the order their source emitted them. Implies serial.
   bool ordered = false;
 };

@@ -38,6 +38,10 @@ class BatchBase : public RefCounted {
   std::uint64_t seq = 0;
   Ref<InFlightToken> token;
   std::vector<std::uint32_t> slots;  // slots[i] belongs to the i-th item, ascending per part
+  // Set by the executor when the batch leaves on a port with several edges (fan-out): the
+  // receiving nodes then read its items and copy what they need. An unshared batch belongs to
+  // the one node receiving it, which may move items out or rewrite the batch in place.
+  bool shared = false;
 };
 
 template <class T>
@@ -88,7 +92,7 @@ Ref<Batch<T>> merge_by_slot(std::span<const BatchHandle> parts) {
     }
     auto& part = batch_cast<T>(parts[best]);
     const std::size_t i = next[best]++;
-    if (parts[best].unique())
+    if (!part.shared)
       out->push(std::move(part.values[i]), part.slots[i]);
     else
       out->push(part.values[i], part.slots[i]);

@@ -66,7 +66,7 @@ class BranchNode final : public NodeImpl {
                CallContext& ctx) const override {
     const auto& handle = in[0];
     auto& batch = batch_cast<T>(handle);
-    const bool owned = handle.unique();
+    const bool owned = !batch.shared;
     const std::size_t n = batch.slots.size();
     std::vector<Ref<Batch<T>>> routes(port_count());
     for (auto& r : routes) r = derive_batch<T>(batch, 0);

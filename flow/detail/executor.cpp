@@ -66,6 +66,19 @@ class SourceGate final : public InFlightToken::Gate {
   std::atomic<bool> open_{true};
 };
 
+// How many edges leave each output port of each node: a batch sent on a port with several is
+// shared by the receivers (BatchBase::shared).
+std::vector<std::vector<std::size_t>> fan_out_degrees(const FlowData& flow) {
+  std::vector<std::vector<std::size_t>> degree(flow.nodes.size());
+  for (std::size_t id = 0; id < flow.nodes.size(); ++id)
+    degree[id].assign(flow.nodes[id].impl->output_ports(), 0);
+  for (const auto& e : flow.edges) ++degree[e.from][e.from_port];
+  return degree;
+}
+
+// The port degree of a converter on an edge: it feeds that edge's target alone.
+const std::vector<std::size_t> kOneEdge{1};
+
 // A node of the flow as oneTBB nodes: where its input ports and output ports are.
 struct Compiled {
   std::vector<tf::receiver<Msg>*> inputs;
@@ -87,7 +100,8 @@ class Run {
         batch_size_(options.batch_size),
         in_flight_(options.max_batches_in_flight ? options.max_batches_in_flight : 4 * threads_),
         counts_(flow.nodes.size()),
-        reorder_(flow.nodes.size()) {
+        reorder_(flow.nodes.size()),
+        degree_(fan_out_degrees(flow)) {
     if (batch_size_ == 0 || batch_size_ > kMaxBatchSize)
       throw Error(fmt::format("flow '{}': batch_size {} is out of range (1 to {})", flow.name,
                               batch_size_, kMaxBatchSize));
@@ -97,8 +111,22 @@ class Run {
     log().debug("run of flow '{}': {} nodes, {} threads, batch size {}, {} batches in flight",
                 flow_.name, flow_.nodes.size(), threads_, batch_size_, in_flight_);
     const auto start = std::chrono::steady_clock::now();
+    auto elapsed = [&start] {
+      return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
+                                                                  start);
+    };
     oneapi::tbb::task_arena arena(static_cast<int>(threads_));
-    arena.execute([this] {
+    try {
+      arena.execute([this] { build_and_wait(); });
+    } catch (NodeError& e) {
+      e.set_report(report(elapsed()));
+      throw;
+    }
+    return report(elapsed());
+  }
+
+ private:
+  void build_and_wait() {
       tf::graph graph;  // built inside the arena, so its tasks run there
       std::vector<std::unique_ptr<tf::graph_node>> nodes;
       struct CloseGates {  // before the nodes release what they still buffer
@@ -112,12 +140,8 @@ class Run {
       build();
       for (auto* source : sources_) source->activate();
       graph.wait_for_all();
-    });
-    const auto wall = std::chrono::steady_clock::now() - start;
-    return report(std::chrono::duration_cast<std::chrono::nanoseconds>(wall));
   }
 
- private:
   template <class Node, class... Args>
   Node& own(Args&&... args) {
     auto node = std::make_unique<Node>(std::forward<Args>(args)...);
@@ -142,6 +166,12 @@ class Run {
     if (counts) counts->add(ctx.counts);
   }
 
+  // Marks the batches a node emits as shared where their port fans out.
+  static void mark_shared(const std::vector<std::size_t>& degree, std::span<Msg> out) {
+    for (std::size_t p = 0; p < out.size(); ++p)
+      if (out[p]) out[p]->shared = degree[p] > 1;
+  }
+
   void build() {
     std::vector<Compiled> compiled(flow_.nodes.size());
     for (auto id : plan_.order) compiled[id] = compile(id);
@@ -150,7 +180,7 @@ class Run {
       tf::receiver<Msg>* to = compiled[e.to].inputs.at(e.to_port);
       if (e.converter) {
         const NodeImpl& convert = *e.converter;
-        auto& node = step<Msg>(convert, nullptr, tf::unlimited);
+        auto& node = step<Msg>(convert, nullptr, tf::unlimited, kOneEdge);
         tf::make_edge(*from, node);
         from = &node;
       }
@@ -161,24 +191,26 @@ class Run {
   Compiled compile(std::size_t id) {
     const NodeImpl& node = *flow_.nodes[id].impl;
     AtomicCounts* counts = &counts_[id];
+    const auto& degree = degree_[id];
     switch (node.kind()) {
-      case NodeKind::source: return source(node, counts);
-      case NodeKind::branch: return branch(node, counts);
-      case NodeKind::fan_in: return fan_in(node, counts);
+      case NodeKind::source: return source(node, counts, degree);
+      case NodeKind::branch: return branch(node, counts, degree);
+      case NodeKind::fan_in: return fan_in(node, counts, degree);
       case NodeKind::sink:
         if (node.options().ordered) return ordered_sink(node, counts, plan_.parts_per_seq[id], id);
-        return {{&step<tf::continue_msg>(node, counts, node.concurrency())}, {}};
+        return {{&step<tf::continue_msg>(node, counts, node.concurrency(), degree)}, {}};
       default: {
-        auto& n = step<Msg>(node, counts, node.concurrency());
+        auto& n = step<Msg>(node, counts, node.concurrency(), degree);
         return {{&n}, {&n}};
       }
     }
   }
 
-  Compiled source(const NodeImpl& node, AtomicCounts* counts) {
+  Compiled source(const NodeImpl& node, AtomicCounts* counts,
+                  const std::vector<std::size_t>& degree) {
     auto& gate = gates_.emplace_back();
     std::shared_ptr<SourceCursor> cursor = node.open();
-    auto body = [this, &node, counts, &gate, cursor,
+    auto body = [this, &node, counts, &gate, &degree, cursor,
                  seq = std::uint64_t{0}](oneapi::tbb::flow_control& fc) mutable -> Msg {
       Msg batch;
       if (!stop_.load(std::memory_order_relaxed)) {
@@ -191,6 +223,7 @@ class Run {
       }
       batch->seq = seq++;
       batch->token = make_ref<InFlightToken>(&gate);
+      mark_shared(degree, {&batch, 1});
       counts->out.fetch_add(batch->slots.size(), std::memory_order_relaxed);
       return batch;
     };
@@ -205,18 +238,21 @@ class Run {
   // A node of one input port and at most one output (Out = continue_msg: none).
   template <class Out>
   tf::function_node<Msg, Out>& step(const NodeImpl& node, AtomicCounts* counts,
-                                    std::size_t concurrency) {
+                                    std::size_t concurrency,
+                                    const std::vector<std::size_t>& degree) {
     return own<tf::function_node<Msg, Out>>(
-        *graph_, concurrency, [this, &node, counts](const Msg& in) -> Out {
+        *graph_, concurrency, [this, &node, counts, &degree](const Msg& in) -> Out {
           CallContext ctx;
           Msg out;
           guarded(node, counts, in->seq, ctx, [&] {
             node.process({&in, 1}, {&out, std::is_same_v<Out, Msg> ? 1u : 0u}, ctx);
           });
-          if constexpr (std::is_same_v<Out, Msg>)
+          if constexpr (std::is_same_v<Out, Msg>) {
+            mark_shared(degree, {&out, 1});
             return out;
-          else
+          } else {
             return {};
+          }
         });
   }
 
@@ -240,7 +276,8 @@ class Run {
     return {{&sink}, {}};
   }
 
-  Compiled branch(const NodeImpl& node, AtomicCounts* counts) {
+  Compiled branch(const NodeImpl& node, AtomicCounts* counts,
+                  const std::vector<std::size_t>& degree) {
     std::vector<tf::broadcast_node<Msg>*> routes;
     Compiled c;
     for (std::size_t p = 0; p < node.output_ports(); ++p) {
@@ -248,10 +285,11 @@ class Run {
       c.outputs.push_back(routes.back());
     }
     auto& n = own<tf::function_node<Msg, tf::continue_msg>>(
-        *graph_, node.concurrency(), [this, &node, counts, routes](const Msg& in) {
+        *graph_, node.concurrency(), [this, &node, counts, &degree, routes](const Msg& in) {
           CallContext ctx;
           std::vector<Msg> out(routes.size());
           guarded(node, counts, in->seq, ctx, [&] { node.process({&in, 1}, out, ctx); });
+          mark_shared(degree, out);
           for (std::size_t p = 0; p < routes.size(); ++p) routes[p]->try_put(out[p]);
           return tf::continue_msg();
         });
@@ -262,19 +300,21 @@ class Run {
   // A key_matching join_node pairs the branches' batches of one sequence number; a function
   // node then runs the fan-in on them. One instantiation per arity.
   template <std::size_t N>
-  Compiled fan_in_of(const NodeImpl& node, AtomicCounts* counts) {
+  Compiled fan_in_of(const NodeImpl& node, AtomicCounts* counts,
+                     const std::vector<std::size_t>& degree) {
     return [&]<std::size_t... I>(std::index_sequence<I...>) -> Compiled {
       using Parts = std::tuple<decltype((void)I, Msg())...>;
       auto key = [](const Msg& m) -> std::uint64_t { return m->seq; };
       auto& join = own<tf::join_node<Parts, tf::key_matching<std::uint64_t>>>(
           *graph_, ((void)I, key)...);
       const bool has_output = node.output_type() != nullptr;
-      auto body = [this, &node, counts, has_output](const Parts& parts) -> Msg {
+      auto body = [this, &node, counts, &degree, has_output](const Parts& parts) -> Msg {
         const std::array<Msg, N> in{std::get<I>(parts)...};
         CallContext ctx;
         Msg out;
         guarded(node, counts, in[0]->seq, ctx,
                 [&] { node.process(in, {&out, has_output ? 1u : 0u}, ctx); });
+        mark_shared(degree, {&out, has_output ? 1u : 0u});
         return out;
       };
       auto& run = own<tf::function_node<Parts, Msg>>(*graph_, node.concurrency(), body);
@@ -285,12 +325,14 @@ class Run {
     }(std::make_index_sequence<N>{});
   }
 
-  Compiled fan_in(const NodeImpl& node, AtomicCounts* counts) {
-    using Builder = Compiled (Run::*)(const NodeImpl&, AtomicCounts*);
+  Compiled fan_in(const NodeImpl& node, AtomicCounts* counts,
+                  const std::vector<std::size_t>& degree) {
+    using Builder =
+        Compiled (Run::*)(const NodeImpl&, AtomicCounts*, const std::vector<std::size_t>&);
     static constexpr auto builders = []<std::size_t... A>(std::index_sequence<A...>) {
       return std::array<Builder, sizeof...(A)>{&Run::fan_in_of<A + 2>...};
     }(std::make_index_sequence<kMaxFanIn - 1>{});
-    return (this->*builders[node.input_types().size() - 2])(node, counts);
+    return (this->*builders[node.input_types().size() - 2])(node, counts, degree);
   }
 
   RunReport report(std::chrono::nanoseconds wall) const {
@@ -315,6 +357,7 @@ class Run {
   const std::size_t in_flight_;
   std::deque<AtomicCounts> counts_;
   std::deque<Reorder> reorder_;
+  const std::vector<std::vector<std::size_t>> degree_;
   std::deque<SourceGate> gates_;
   std::vector<tf::input_node<Msg>*> sources_;
   std::atomic<bool> stop_{false};

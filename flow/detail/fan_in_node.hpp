@@ -24,11 +24,20 @@ namespace aetherflow::detail {
 // the compiler instantiates one join per arity.
 inline constexpr std::size_t kMaxFanIn = 8;
 
+template <class T>
+struct unwrap_optional {
+  using type = T;
+};
+template <class T>
+struct unwrap_optional<std::optional<T>> {
+  using type = T;
+};
+
 template <class P>
 struct fan_in_param {
   using bare = std::remove_cvref_t<P>;
   static constexpr bool optional = is_optional<bare>::value;
-  using value = typename std::conditional_t<optional, bare, std::type_identity<bare>>::value_type;
+  using value = typename unwrap_optional<bare>::type;
   static_assert(!std::is_lvalue_reference_v<P> || std::is_const_v<std::remove_reference_t<P>>,
                 "aetherflow: a fan-in takes its branches' values by value or by const reference");
 };
@@ -79,7 +88,7 @@ class FanInNode final : public NodeImpl {
     constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
     std::array<std::size_t, N> pos{};
     const std::array<std::size_t, N> size{parts.slots.size()...};
-    const std::array<bool, N> owned{parts.unique()...};
+    const std::array<bool, N> owned{!parts.shared...};
     constexpr std::array<bool, N> required = []<std::size_t... I>(std::index_sequence<I...>) {
       return std::array<bool, N>{!Sig::template param<I>::optional...};
     }(std::make_index_sequence<N>{});

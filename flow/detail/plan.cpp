@@ -273,12 +273,12 @@ std::string to_dot(const FlowData& flow) {
   dot << "digraph \"" << escaped(flow.name) << "\" {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n";
   for (auto [it, end] = boost::vertices(g); it != end; ++it) {
     const NodeImpl& node = *flow.nodes[*it].impl;
-    std::string label = node.name() + "\\n" + to_string(node.kind());
-    if (auto extra = node.detail_label(); !extra.empty()) label += " " + extra;
-    label += " · " + concurrency_text(node);
-    if (node.options().ordered) label += " · ordered";
-    dot << "  n" << *it << " [label=\"" << escaped(label) << "\", shape=" << shape(node.kind())
-        << "];\n";
+    std::string about = to_string(node.kind());
+    if (auto extra = node.detail_label(); !extra.empty()) about += " " + extra;
+    about += " · " + concurrency_text(node);
+    if (node.options().ordered) about += " · ordered";
+    dot << "  n" << *it << " [label=\"" << escaped(node.name()) << "\\n" << escaped(about)
+        << "\", shape=" << shape(node.kind()) << "];\n";
   }
   for (auto [it, end] = boost::edges(g); it != end; ++it) {
     const EdgeDecl& e = flow.edges[g[*it]];

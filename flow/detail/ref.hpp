@@ -18,8 +18,6 @@ class RefCounted {
   void release() const noexcept {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) last_reference_dropped();
   }
-  // True when the caller's reference is the only one: the object may then be changed in place.
-  bool unique() const noexcept { return refs_.load(std::memory_order_acquire) == 1; }
 
  protected:
   virtual ~RefCounted() = default;
@@ -53,7 +51,6 @@ class Ref {
   T* operator->() const noexcept { return p_; }
   T& operator*() const noexcept { return *p_; }
   explicit operator bool() const noexcept { return p_ != nullptr; }
-  bool unique() const noexcept { return p_ && p_->unique(); }
 
   // Gives up ownership without releasing: the caller now holds the reference.
   T* detach() noexcept { return std::exchange(p_, nullptr); }

@@ -136,8 +136,8 @@ struct StepSignature {
 
 // Passes an item to a parameter declared as P, copying only when it must: a `const T&`
 // parameter reads the item in place; `T` or `T&&` moves it out when the batch belongs to this
-// call alone (`owned`) and copies it when other branches share it; `T&` gets the item itself
-// when owned, else a private copy.
+// node alone (`owned`: not shared with other branches) and copies it otherwise; `T&` gets the
+// item itself when owned, else a private copy.
 template <class P, class T, class Call>
 decltype(auto) with_item(T& item, bool owned, Call&& call) {
   using Bare = std::remove_reference_t<P>;

@@ -25,7 +25,7 @@ decltype(auto) invoke_body(F& fn, Item&& item, CallContext& ctx) {
 // Sig describes the user's callable (StepSignature); F is what is called, the callable itself
 // or a wrapper around it with the same input and output.
 template <class Sig, class F>
-class StepNode final : public NodeImpl {
+class StepNode : public NodeImpl {
  public:
   using In = typename Sig::input;
   using Out = typename Sig::output;
@@ -46,14 +46,14 @@ class StepNode final : public NodeImpl {
 
  private:
   static constexpr StepKind kind = Sig::kind;
-  // A transform or filter that keeps the item type rewrites a batch nobody else holds in
-  // place: no allocation per node per batch on a chain.
+  // A transform or filter that keeps the item type rewrites an unshared batch in place: no
+  // allocation per node per batch on a chain.
   static constexpr bool can_work_in_place =
       std::is_same_v<In, Out> && (kind == StepKind::transform || kind == StepKind::filter);
 
   void run(const BatchHandle& handle, std::span<BatchHandle> out, CallContext& ctx) const {
     auto& batch = batch_cast<In>(handle);
-    const bool owned = handle.unique();
+    const bool owned = !batch.shared;
     const std::size_t n = batch.slots.size();
 
     Ref<BatchBase> result;
@@ -119,7 +119,8 @@ class StepNode final : public NodeImpl {
     if constexpr (kind == StepKind::filter || kind == StepKind::transform)
       ctx.counts.filtered += n - kept;
     if (in_place) {
-      target->values.resize(kept);
+      // erase, not resize: items need not be default-constructible.
+      target->values.erase(target->values.begin() + kept, target->values.end());
       target->slots.resize(kept);
     }
     if constexpr (kind != StepKind::sink) out[0] = std::move(result);

@@ -1,8 +1,12 @@
 // Chains of one-to-one nodes, filters, one-to-many nodes and sinks, end to end on oneTBB.
 #include <flow/aetherflow.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <memory>
+#include <mutex>
 #include <numeric>
+#include <optional>
 #include <ranges>
 #include <string>
 #include <vector>
@@ -30,6 +34,198 @@ TEST(Chain, TransformsEveryItemOfARange) {
   EXPECT_EQ(report.node("square").out, 10000u);
   EXPECT_EQ(report.node("sum").in, 10000u);
   EXPECT_EQ(report.source_items(), 10000u);
+}
+
+TEST(Chain, FilterDropsAndCountsItems) {
+  Flow flow("evens");
+  std::vector<int> kept;
+  auto numbers = flow.source("numbers", std::views::iota(0, 1000));
+  auto even = flow.node("even", [](int x) -> std::optional<int> {
+    if (x % 2) return std::nullopt;
+    return x;
+  });
+  auto collect = flow.node("collect", [&kept](int x) { kept.push_back(x); }, {.ordered = true});
+  numbers >> even >> collect;
+
+  const RunReport report = flow.run({.batch_size = 7});
+
+  ASSERT_EQ(kept.size(), 500u);
+  for (std::size_t i = 0; i < kept.size(); ++i) EXPECT_EQ(kept[i], static_cast<int>(2 * i));
+  EXPECT_EQ(report.node("even").in, 1000u);
+  EXPECT_EQ(report.node("even").out, 500u);
+  EXPECT_EQ(report.node("even").filtered, 500u);
+}
+
+TEST(Chain, OneToManyEmitsEveryItemInOrder) {
+  Flow flow("words");
+  const std::vector<std::string> lines{"a b c", "", "d e", "f"};
+  std::vector<std::string> words;
+  auto text = flow.source("lines", lines);
+  auto split = flow.node("split", [](const std::string& line, Emitter<std::string>& emit) {
+    std::string word;
+    for (char c : line + ' ') {
+      if (c != ' ') {
+        word += c;
+      } else if (!word.empty()) {
+        emit(word);
+        word.clear();
+      }
+    }
+  });
+  auto collect = flow.node("collect", [&](std::string w) { words.push_back(std::move(w)); },
+                           {.ordered = true});
+  text >> split >> collect;
+
+  const RunReport report = flow.run({.batch_size = 2});
+
+  EXPECT_EQ(words, (std::vector<std::string>{"a", "b", "c", "d", "e", "f"}));
+  EXPECT_EQ(report.node("split").in, 4u);
+  EXPECT_EQ(report.node("split").out, 6u);
+  EXPECT_EQ(report.node("split").filtered, 1u);  // the empty line emitted nothing
+}
+
+TEST(Chain, GeneratorSourceStartsOverOnEveryRun) {
+  Flow flow("generated");
+  std::atomic<int> count{0};
+  auto gen = flow.source("count_to_1000", [i = 0]() mutable -> std::optional<int> {
+    if (i == 1000) return std::nullopt;
+    return i++;
+  });
+  auto sink = flow.node("count", [&count](int) { ++count; });
+  gen >> sink;
+
+  flow.run();
+  EXPECT_EQ(count, 1000);
+  flow.run();
+  EXPECT_EQ(count, 2000);
+}
+
+TEST(Chain, GenericLambdaNamesItsInputType) {
+  Flow flow("generic");
+  double sum = 0;
+  auto numbers = flow.source("numbers", std::vector<int>{1, 2, 3});
+  auto half = flow.node<int>("half", [](const auto& x) { return x / 2.0; });
+  auto total = flow.node("sum", [&sum](double x) { sum += x; });
+  numbers >> half >> total;
+  flow.run();
+  EXPECT_DOUBLE_EQ(sum, 3.0);
+}
+
+TEST(Chain, ConvertibleTypesMeetOnAnEdge) {
+  Flow flow("convert");
+  std::vector<std::string> got;
+  auto names = flow.source("names", std::vector<const char*>{"x", "y"});
+  auto sink = flow.node("collect", [&got](const std::string& s) { got.push_back(s); },
+                        {.ordered = true});
+  names >> sink;  // const char* converts to std::string on the edge
+  flow.run();
+  EXPECT_EQ(got, (std::vector<std::string>{"x", "y"}));
+}
+
+TEST(Chain, EmptySourceRunsToTheEnd) {
+  Flow flow("empty");
+  int calls = 0;
+  auto none = flow.source("none", std::vector<int>{});
+  auto sink = flow.node("sink", [&calls](int) { ++calls; });
+  none >> sink;
+  const RunReport report = flow.run();
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(report.source_items(), 0u);
+}
+
+// Counts copies, so that tests can see when the framework copies an item.
+struct Tracked {
+  static inline std::atomic<int> copies{0};
+  int value = 0;
+  explicit Tracked(int v) : value(v) {}
+  Tracked(const Tracked& o) : value(o.value) { ++copies; }
+  Tracked(Tracked&&) noexcept = default;
+  Tracked& operator=(const Tracked& o) {
+    value = o.value;
+    ++copies;
+    return *this;
+  }
+  Tracked& operator=(Tracked&&) noexcept = default;
+};
+
+TEST(Chain, ItemsMoveAlongAChainWithoutCopies) {
+  Flow flow("moves");
+  long sum = 0;
+  auto src = flow.source("make", [i = 0]() mutable -> std::optional<Tracked> {
+    if (i == 1000) return std::nullopt;
+    return Tracked(i++);
+  });
+  auto bump = flow.node("bump", [](Tracked t) {
+    ++t.value;
+    return t;
+  });
+  auto total = flow.node("sum", [&sum](Tracked t) { sum += t.value; });
+  src >> bump >> total;
+  Tracked::copies = 0;
+  flow.run();
+  EXPECT_EQ(sum, 1000L * 1001 / 2);
+  EXPECT_EQ(Tracked::copies, 0);
+}
+
+TEST(Chain, FanOutSharesItemsWithConstReferenceBranches) {
+  Flow flow("shared");
+  std::atomic<long> a{0}, b{0};
+  auto src = flow.source("make", [i = 0]() mutable -> std::optional<Tracked> {
+    if (i == 500) return std::nullopt;
+    return Tracked(i++);
+  });
+  auto left = flow.node("left", [&a](const Tracked& t) { a += t.value; }, {.concurrency = unlimited});
+  auto right = flow.node("right", [&b](const Tracked& t) { b += t.value; }, {.concurrency = unlimited});
+  src >> fan_out(left, right);
+  Tracked::copies = 0;
+  flow.run();
+  EXPECT_EQ(a, 500L * 499 / 2);
+  EXPECT_EQ(b, 500L * 499 / 2);
+  EXPECT_EQ(Tracked::copies, 0);
+}
+
+TEST(Chain, SameResultsOnOneThreadAndOnAllThreads) {
+  auto run_with = [](std::size_t threads) {
+    Flow flow("deterministic");
+    std::vector<std::string> out;
+    auto src = flow.source("numbers", std::views::iota(0, 20000));
+    auto text = flow.node("text", [](int x) { return std::to_string(x * 7 % 1000); });
+    auto longer = flow.node("long", [](std::string s) -> std::optional<std::string> {
+      if (s.size() < 3) return std::nullopt;
+      return s + "!";
+    });
+    auto sink = flow.node("collect", [&out](std::string s) { out.push_back(std::move(s)); },
+                          {.ordered = true});
+    src >> text >> longer >> sink;
+    const RunReport report = flow.run({.threads = threads, .batch_size = 100});
+    EXPECT_EQ(report.threads, threads);
+    return out;
+  };
+  const auto one = run_with(1);
+  const auto all = run_with(std::max(2u, std::thread::hardware_concurrency()));
+  EXPECT_FALSE(one.empty());
+  EXPECT_EQ(one, all);
+}
+
+TEST(Chain, ConcurrencyLimitIsNeverExceeded) {
+  Flow flow("limited");
+  std::atomic<int> now{0}, peak{0};
+  auto src = flow.source("numbers", std::views::iota(0, 4000));
+  auto work = flow.node("work", [&](int x) {
+    const int in = ++now;
+    int seen = peak.load();
+    while (in > seen && !peak.compare_exchange_weak(seen, in)) {
+    }
+    volatile int spin = 0;
+    for (int i = 0; i < 2000; ++i) spin = spin + i;
+    --now;
+    return x;
+  }, {.concurrency = 2});
+  auto sink = flow.node("sink", [](int) {});
+  src >> work >> sink;
+  flow.run({.threads = 4, .batch_size = 1});
+  EXPECT_LE(peak.load(), 2);
+  EXPECT_GE(peak.load(), 1);
 }
 
 }  // namespace

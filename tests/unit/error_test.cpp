@@ -1,0 +1,131 @@
+// The first exception of a node stops the run and comes back naming the node and the item;
+// the same flow then runs again, correctly.
+#include <flow/aetherflow.hpp>
+
+#include <atomic>
+#include <ranges>
+#include <stdexcept>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace aetherflow {
+namespace {
+
+struct NotAStdException {
+  int code;
+};
+
+TEST(Errors, ExceptionMidStreamStopsTheRunAndNamesTheNode) {
+  Flow flow("fails");
+  std::atomic<bool> fail{true};
+  std::atomic<long> sum{0};
+  auto src = flow.source("numbers", std::views::iota(0, 100000));
+  auto parse = flow.node("parse", [&fail](int x) {
+    if (fail && x == 5000) throw std::invalid_argument("bad digit in 5000");
+    return x;
+  });
+  auto total = flow.node("sum", [&sum](int x) { sum += x; });
+  src >> parse >> total;
+
+  try {
+    flow.run({.threads = 2, .batch_size = 100});
+    FAIL() << "the run should have failed";
+  } catch (const NodeError& e) {
+    EXPECT_EQ(e.node(), "parse");
+    EXPECT_EQ(e.item(), 5000u);
+    const std::string what = e.what();
+    EXPECT_NE(what.find("node 'parse' failed on item 5000"), std::string::npos) << what;
+    EXPECT_NE(what.find("std::invalid_argument: bad digit in 5000"), std::string::npos) << what;
+    EXPECT_THROW(std::rethrow_if_nested(e), std::invalid_argument);
+  }
+  EXPECT_LT(sum.load(), 4999L * 100000);  // it stopped early, not after the whole input
+
+  fail = false;
+  sum = 0;
+  const RunReport report = flow.run({.threads = 2, .batch_size = 100});
+  EXPECT_EQ(sum, 99999L * 100000 / 2);
+  EXPECT_EQ(report.node("sum").in, 100000u);
+  EXPECT_EQ(report.node("parse").failed, 0u);
+}
+
+TEST(Errors, ExceptionsOfAnyTypeAreReported) {
+  Flow flow("odd_exception");
+  auto src = flow.source("numbers", std::views::iota(0, 10));
+  auto sink = flow.node("sink", [](int x) {
+    if (x == 3) throw NotAStdException{42};
+  });
+  src >> sink;
+  try {
+    flow.run();
+    FAIL();
+  } catch (const NodeError& e) {
+    EXPECT_NE(std::string(e.what()).find("NotAStdException"), std::string::npos) << e.what();
+    try {
+      std::rethrow_if_nested(e);
+    } catch (const NotAStdException& inner) {
+      EXPECT_EQ(inner.code, 42);
+    }
+  }
+}
+
+TEST(Errors, AFailedRunStillAccountsForItsItems) {
+  Flow flow("counted");
+  auto src = flow.source("numbers", std::views::iota(0, 10));
+  auto twice = flow.node("twice", [](int x) { return 2 * x; });
+  auto sink = flow.node("sink", [](int x) {
+    if (x == 6) throw std::runtime_error("three");
+  });
+  src >> twice >> sink;
+  try {
+    flow.run({.batch_size = 100});
+    FAIL();
+  } catch (const NodeError& e) {
+    const NodeReport& sink_report = e.report().node("sink");
+    EXPECT_EQ(sink_report.in, 4u);  // items 0..3: the fourth failed
+    EXPECT_EQ(sink_report.out, 3u);
+    EXPECT_EQ(sink_report.failed, 1u);
+    EXPECT_EQ(e.report().node("twice").out, 10u);
+  }
+}
+
+TEST(Errors, ASourceThatThrowsStopsTheRun) {
+  Flow flow("bad_source");
+  auto src = flow.source("gen", [i = 0]() mutable -> std::optional<int> {
+    if (i == 700) throw std::runtime_error("disk gone");
+    return i++;
+  });
+  auto sink = flow.node("sink", [](int) {});
+  src >> sink;
+  try {
+    flow.run({.batch_size = 100});
+    FAIL();
+  } catch (const NodeError& e) {
+    EXPECT_EQ(e.node(), "gen");
+    EXPECT_NE(std::string(e.what()).find("disk gone"), std::string::npos);
+  }
+}
+
+TEST(Errors, BadRunOptionsAreRejected) {
+  Flow flow("options");
+  auto src = flow.source("numbers", std::views::iota(0, 10));
+  auto sink = flow.node("sink", [](int) {});
+  src >> sink;
+  EXPECT_THROW(flow.run({.batch_size = 0}), Error);
+}
+
+TEST(Errors, ThreadCountComesFromTheEnvironmentWhenNotGiven) {
+  Flow flow("env");
+  auto src = flow.source("numbers", std::views::iota(0, 10));
+  auto sink = flow.node("sink", [](int) {});
+  src >> sink;
+  ::setenv("AETHERFLOW_THREADS", "3", 1);
+  EXPECT_EQ(flow.run().threads, 3u);
+  EXPECT_EQ(flow.run({.threads = 1}).threads, 1u);  // an explicit option wins
+  ::setenv("AETHERFLOW_THREADS", "many", 1);
+  EXPECT_THROW(flow.run(), Error);
+  ::unsetenv("AETHERFLOW_THREADS");
+}
+
+}  // namespace
+}  // namespace aetherflow
