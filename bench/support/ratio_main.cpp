@@ -1,0 +1,49 @@
+#include "ratio_main.hpp"
+
+#include <cstdio>
+#include <map>
+
+#include <benchmark/benchmark.h>
+
+namespace aetherflow::bench {
+namespace {
+
+// Console output as usual, and each benchmark's items per second kept for the ratios.
+class RateCollector : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const auto& run : runs) {
+      if (run.run_type != Run::RT_Iteration && run.aggregate_name != "median") continue;
+      const auto it = run.counters.find("items_per_second");
+      if (it != run.counters.end()) rates[run.run_name.str()] = it->second.value;
+    }
+  }
+  std::map<std::string, double> rates;
+};
+
+}  // namespace
+
+int run_with_ratios(int argc, char** argv, const std::vector<Ratio>& ratios) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  RateCollector collector;
+  benchmark::RunSpecifiedBenchmarks(&collector);
+  benchmark::Shutdown();
+
+  std::printf("\n%-40s %12s %8s\n", "ratio (items/s, same run)", "measured", "goal");
+  for (const auto& r : ratios) {
+    const auto num = collector.rates.find(r.numerator);
+    const auto den = collector.rates.find(r.denominator);
+    if (num == collector.rates.end() || den == collector.rates.end() || den->second == 0) continue;
+    const double ratio = num->second / den->second;
+    if (r.goal > 0)
+      std::printf("%-40s %11.2fx %7.2fx %s\n", r.label.c_str(), ratio, r.goal,
+                  ratio >= r.goal ? "met" : "MISSED");
+    else
+      std::printf("%-40s %11.2fx %8s\n", r.label.c_str(), ratio, "-");
+  }
+  return 0;
+}
+
+}  // namespace aetherflow::bench
