@@ -22,9 +22,15 @@ constexpr std::int64_t kItems = 1 << 20;
 const int kThreads = oneapi::tbb::info::default_concurrency();
 
 // The three trivial bodies, shared by both implementations.
-std::int64_t add_one(std::int64_t x) { return x + 1; }
-std::int64_t twice(std::int64_t x) { return x * 2; }
-std::int64_t minus_three(std::int64_t x) { return x - 3; }
+std::int64_t add_one(std::int64_t x) {
+  return x + 1;
+}
+std::int64_t twice(std::int64_t x) {
+  return x * 2;
+}
+std::int64_t minus_three(std::int64_t x) {
+  return x - 3;
+}
 constexpr std::int64_t expected_sum() {
   std::int64_t s = 0;
   for (std::int64_t i = 0; i < kItems; ++i) s += (i + 1) * 2 - 3;

@@ -1,7 +1,6 @@
 # `cmake --install` puts the headers under include/aetherflow/{flow,...}, the library, and a
 # package config so that another project can find_package(aetherflow) and link
 # aetherflow::aetherflow.
-include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 install(TARGETS aetherflow EXPORT aetherflowTargets

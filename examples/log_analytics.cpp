@@ -36,11 +36,16 @@ Options parse_options(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string_view flag = argv[i];
     const char* value = argv[i + 1];
-    if (flag == "--lines") o.lines = std::strtoull(value, nullptr, 10);
-    else if (flag == "--threads") o.threads = std::strtoul(value, nullptr, 10);
-    else if (flag == "--batch") o.batch = std::strtoul(value, nullptr, 10);
-    else if (flag == "--seed") o.seed = std::strtoull(value, nullptr, 10);
-    else if (flag == "--dot") o.dot = value;
+    if (flag == "--lines")
+      o.lines = std::strtoull(value, nullptr, 10);
+    else if (flag == "--threads")
+      o.threads = std::strtoul(value, nullptr, 10);
+    else if (flag == "--batch")
+      o.batch = std::strtoul(value, nullptr, 10);
+    else if (flag == "--seed")
+      o.seed = std::strtoull(value, nullptr, 10);
+    else if (flag == "--dot")
+      o.dot = value;
     else {
       std::cerr << "unknown option " << flag << "\n";
       std::exit(2);
@@ -59,15 +64,15 @@ class LogGenerator {
     --left_;
     const auto r = next();
     if (r % 200 == 0) return "garbage line " + std::to_string(r);
-    static constexpr std::string_view pages[] = {"/", "/index.html", "/about", "/products",
-                                                 "/products/42", "/cart", "/api/search"};
+    static constexpr std::string_view pages[] = {
+        "/", "/index.html", "/about", "/products", "/products/42", "/cart", "/api/search"};
     static constexpr int statuses[] = {200, 200, 200, 200, 200, 304, 404, 500};
     const auto page = pages[(r >> 8) % std::size(pages)];
     const int status = statuses[(r >> 16) % std::size(statuses)];
     const auto bytes = status == 304 ? 0 : 200 + (r >> 24) % 50'000;
     return "10.0." + std::to_string((r >> 32) % 256) + "." + std::to_string((r >> 40) % 256) +
-           " - - [22/Nov/2026:10:00:00 +0000] \"GET " + std::string(page) + "?q=" +
-           std::to_string(r % 97) + " HTTP/1.1\" " + std::to_string(status) + " " +
+           " - - [22/Nov/2026:10:00:00 +0000] \"GET " + std::string(page) +
+           "?q=" + std::to_string(r % 97) + " HTTP/1.1\" " + std::to_string(status) + " " +
            std::to_string(bytes);
   }
 
@@ -129,29 +134,33 @@ int main(int argc, char** argv) {
   auto lines = flow.source("log", LogGenerator(options.lines, options.seed));
   auto requests = flow.node("parse", parse);
   auto page = flow.node("page", [](const Request& r) { return r.path; });
-  auto status_class = flow.node("status_class", [](const Request& r) {
-    return std::to_string(r.status / 100) + "xx";
-  });
+  auto status_class = flow.node(
+      "status_class", [](const Request& r) { return std::to_string(r.status / 100) + "xx"; });
   auto bytes = flow.node("bytes", [](const Request& r) { return r.bytes; });
   auto combine = flow.fan_in("combine", [](std::string p, std::string c, std::uint64_t b) {
     return std::tuple{std::move(p), std::move(c), b};
   });
-  auto count = flow.node("tally", [&tally](const std::tuple<std::string, std::string, std::uint64_t>& v) {
-    ++tally.hits[std::get<0>(v)];
-    ++tally.by_class[std::get<1>(v)];
-    tally.bytes += std::get<2>(v);
-    ++tally.requests;
-  });
+  auto count =
+      flow.node("tally", [&tally](const std::tuple<std::string, std::string, std::uint64_t>& v) {
+        ++tally.hits[std::get<0>(v)];
+        ++tally.by_class[std::get<1>(v)];
+        tally.bytes += std::get<2>(v);
+        ++tally.requests;
+      });
   auto outcome = flow.branch_on("outcome", [](const Request& r) { return r.status >= 400; });
-  auto error_log = flow.node("error_log", [&](const Request& r) {
-    if (first_errors.size() < 3) first_errors.push_back(std::to_string(r.status) + " " + r.path);
-    ++errors;
-  }, {.ordered = true});
+  auto error_log = flow.node("error_log",
+                             [&](const Request& r) {
+                               if (first_errors.size() < 3)
+                                 first_errors.push_back(std::to_string(r.status) + " " + r.path);
+                               ++errors;
+                             },
+                             {.ordered = true});
 
   lines >> requests >> aetherflow::fan_out(page, status_class, bytes, outcome);
   aetherflow::fan_out(page, status_class, bytes) >> combine >> count;
   outcome.when(true) >> error_log;
-  outcome.when(false) >> flow.node("ok", [](const Request&) {}, {.concurrency = aetherflow::unlimited});
+  outcome.when(false) >>
+      flow.node("ok", [](const Request&) {}, {.concurrency = aetherflow::unlimited});
 
   if (!options.dot.empty()) std::ofstream(options.dot) << flow.to_dot();
 
@@ -173,7 +182,8 @@ int main(int argc, char** argv) {
   std::cout << "\nunparsable lines " << report.node("parse").filtered << "\n";
 
   // Every line is accounted for: parsed or dropped as unparsable.
-  const bool balanced = report.node("parse").in == report.node("parse").out + report.node("parse").filtered &&
-                        tally.requests == report.node("parse").out;
+  const bool balanced =
+      report.node("parse").in == report.node("parse").out + report.node("parse").filtered &&
+      tally.requests == report.node("parse").out;
   return balanced ? 0 : 1;
 }

@@ -14,7 +14,10 @@ namespace aetherflow {
 template <class T>
 class Emitter {
  public:
-  void operator()(T value) { out_->push(std::move(value), slot_); ++emitted_; }
+  void operator()(T value) {
+    out_->push(std::move(value), slot_);
+    ++emitted_;
+  }
   void emit(T value) { (*this)(std::move(value)); }
 
   Emitter(detail::Batch<T>& out, std::uint32_t slot) : out_(&out), slot_(slot) {}

@@ -39,7 +39,9 @@ class NodeError : public Error {
   std::uint64_t item() const noexcept { return item_; }
   // What the failed run did up to the failure: every item counted, the failed one included.
   const RunReport& report() const noexcept { return *report_; }
-  void set_report(RunReport report) { report_ = std::make_shared<const RunReport>(std::move(report)); }
+  void set_report(RunReport report) {
+    report_ = std::make_shared<const RunReport>(std::move(report));
+  }
 
  private:
   std::string node_;

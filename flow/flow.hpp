@@ -81,8 +81,7 @@ class Flow {
   // A source that emits the elements of `range`. An lvalue range is referenced, not copied:
   // it must outlive the runs. Each run iterates it from the beginning.
   template <std::ranges::input_range R>
-    requires(!detail::Generator<R>)
-  auto source(std::string name, R&& range) {
+  requires(!detail::Generator<R>) auto source(std::string name, R&& range) {
     auto view = std::views::all(std::forward<R>(range));
     using T = std::ranges::range_value_t<decltype(view)>;
     return add<Node<void, T>>(std::make_shared<detail::RangeSource<decltype(view)>>(
@@ -95,8 +94,8 @@ class Flow {
   auto node(std::string name, F fn, NodeOptions options = {}) {
     using Sig = detail::StepSignature<F, In>;
     return add<Node<typename Sig::input, typename Sig::output>>(
-        std::make_shared<detail::StepNode<Sig, F>>(std::move(name), node_kind(Sig::kind),
-                                                   options, std::move(fn)));
+        std::make_shared<detail::StepNode<Sig, F>>(std::move(name), node_kind(Sig::kind), options,
+                                                   std::move(fn)));
   }
 
   // A one-to-one node whose body runs `times` times per item, each time on its last result.

@@ -60,9 +60,13 @@ void connect(const OutPort<From>& out, const InPort<To>& in) {
 }
 
 template <class T>
-concept HasOutputs = requires(const T& t) { t.outputs(); };
+concept HasOutputs = requires(const T& t) {
+  t.outputs();
+};
 template <class T>
-concept HasInputs = requires(const T& t) { t.inputs(); };
+concept HasInputs = requires(const T& t) {
+  t.inputs();
+};
 
 // Shared by every handle of a single node.
 class NodeHandle {
@@ -109,7 +113,8 @@ class FanIn : public detail::NodeHandle {
   auto inputs() const {
     return [this]<std::size_t... I>(std::index_sequence<I...>) {
       return std::tuple{InPort<Ins>{flow_, id_, I}...};
-    }(std::index_sequence_for<Ins...>{});
+    }
+    (std::index_sequence_for<Ins...>{});
   }
   auto outputs() const requires(!std::is_void_v<Out>) {
     return std::tuple{OutPort<Out>{flow_, id_, 0}};
@@ -139,10 +144,10 @@ template <class... Endpoints>
 class Branches {
  public:
   explicit Branches(Endpoints... e) : members_(e...) {}
-  auto inputs() const requires(detail::HasInputs<Endpoints> && ...) {
+  auto inputs() const requires(detail::HasInputs<Endpoints>&&...) {
     return std::apply([](const auto&... m) { return std::tuple_cat(m.inputs()...); }, members_);
   }
-  auto outputs() const requires(detail::HasOutputs<Endpoints> && ...) {
+  auto outputs() const requires(detail::HasOutputs<Endpoints>&&...) {
     return std::apply([](const auto&... m) { return std::tuple_cat(m.outputs()...); }, members_);
   }
 
@@ -166,9 +171,9 @@ struct is_branches : std::false_type {};
 template <class... E>
 struct is_branches<Branches<E...>> : std::true_type {};
 
+// Anything that can stand on either side of >>.
 template <class T>
-concept Endpoint = requires(const T& t) { t.inputs(); } || requires(const T& t) { t.outputs(); } ||
-                   std::is_base_of_v<NodeHandle, T>;
+concept Endpoint = HasInputs<T> || HasOutputs<T>;
 }  // namespace detail
 
 // Connects a's outputs to b's inputs and returns b, so that chains read left to right.
@@ -179,7 +184,8 @@ B operator>>(const A& a, const B& b) {
   static_assert(detail::HasOutputs<A>,
                 "aetherflow: the left side of >> has no output: a sink, or a branch_on node "
                 "(connect its routes: route.when(key) >> node, route.otherwise() >> node)");
-  static_assert(detail::HasInputs<B>, "aetherflow: the right side of >> is a source: it takes no input");
+  static_assert(detail::HasInputs<B>,
+                "aetherflow: the right side of >> is a source: it takes no input");
   if constexpr (detail::HasOutputs<A> && detail::HasInputs<B>) {
     const auto outs = a.outputs();
     const auto ins = b.inputs();
@@ -197,8 +203,10 @@ B operator>>(const A& a, const B& b) {
           (detail::connect(std::get<O>(outs), std::get<0>(ins)), ...);
         else
           (detail::connect(std::get<I>(outs), std::get<I>(ins)), ...);
-      }(std::make_index_sequence<n_in>{});
-    }(std::make_index_sequence<n_out>{});
+      }
+      (std::make_index_sequence<n_in>{});
+    }
+    (std::make_index_sequence<n_out>{});
   }
   return b;
 }

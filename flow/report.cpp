@@ -35,8 +35,8 @@ std::ostream& operator<<(std::ostream& os, const RunReport& r) {
   fmt::print(os, "  {:<{}}  {:<9} {:>12} {:>12} {:>10} {:>8} {:>8}\n", "node", width, "kind", "in",
              "out", "filtered", "failed", "errors");
   for (const auto& n : r.nodes)
-    fmt::print(os, "  {:<{}}  {:<9} {:>12} {:>12} {:>10} {:>8} {:>8}\n", n.name, width, n.kind, n.in,
-               n.out, n.filtered, n.failed, n.errors);
+    fmt::print(os, "  {:<{}}  {:<9} {:>12} {:>12} {:>10} {:>8} {:>8}\n", n.name, width, n.kind,
+               n.in, n.out, n.filtered, n.failed, n.errors);
   return os;
 }
 

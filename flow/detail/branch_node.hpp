@@ -29,7 +29,9 @@ std::string key_text(const K& key) {
 }
 
 template <class K>
-concept Hashable = requires(const K& k) { std::hash<K>{}(k); };
+concept Hashable = requires(const K& k) {
+  std::hash<K>{}(k);
+};
 
 template <class T, class Key, class KeyFn>
 class BranchNode final : public NodeImpl {
@@ -112,7 +114,7 @@ class BranchNode final : public NodeImpl {
                             name(), key_text(key)));
   }
 
-  mutable KeyFn key_;  // mutable: see StepNode::fn_
+  mutable KeyFn key_;                          // mutable: see StepNode::fn_
   std::vector<std::optional<Key>> port_keys_;  // per output port; empty: the otherwise route
   std::conditional_t<Hashable<Key>, std::unordered_map<Key, std::size_t>, bool> index_{};
   std::optional<std::size_t> otherwise_;

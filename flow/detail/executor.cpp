@@ -127,19 +127,19 @@ class Run {
 
  private:
   void build_and_wait() {
-      tf::graph graph;  // built inside the arena, so its tasks run there
-      std::vector<std::unique_ptr<tf::graph_node>> nodes;
-      struct CloseGates {  // before the nodes release what they still buffer
-        std::deque<SourceGate>& gates;
-        ~CloseGates() {
-          for (auto& g : gates) g.close();
-        }
-      } close_gates{gates_};
-      graph_ = &graph;
-      nodes_ = &nodes;
-      build();
-      for (auto* source : sources_) source->activate();
-      graph.wait_for_all();
+    tf::graph graph;  // built inside the arena, so its tasks run there
+    std::vector<std::unique_ptr<tf::graph_node>> nodes;
+    struct CloseGates {  // before the nodes release what they still buffer
+      std::deque<SourceGate>& gates;
+      ~CloseGates() {
+        for (auto& g : gates) g.close();
+      }
+    } close_gates{gates_};
+    graph_ = &graph;
+    nodes_ = &nodes;
+    build();
+    for (auto* source : sources_) source->activate();
+    graph.wait_for_all();
   }
 
   template <class Node, class... Args>
@@ -193,9 +193,12 @@ class Run {
     AtomicCounts* counts = &counts_[id];
     const auto& degree = degree_[id];
     switch (node.kind()) {
-      case NodeKind::source: return source(node, counts, degree);
-      case NodeKind::branch: return branch(node, counts, degree);
-      case NodeKind::fan_in: return fan_in(node, counts, degree);
+      case NodeKind::source:
+        return source(node, counts, degree);
+      case NodeKind::branch:
+        return branch(node, counts, degree);
+      case NodeKind::fan_in:
+        return fan_in(node, counts, degree);
       case NodeKind::sink:
         if (node.options().ordered) return ordered_sink(node, counts, plan_.parts_per_seq[id], id);
         return {{&step<tf::continue_msg>(node, counts, node.concurrency(), degree)}, {}};
@@ -302,18 +305,19 @@ class Run {
   template <std::size_t N>
   Compiled fan_in_of(const NodeImpl& node, AtomicCounts* counts,
                      const std::vector<std::size_t>& degree) {
-    return [&]<std::size_t... I>(std::index_sequence<I...>) -> Compiled {
+    return [&]<std::size_t... I>(std::index_sequence<I...>)->Compiled {
       using Parts = std::tuple<decltype((void)I, Msg())...>;
       auto key = [](const Msg& m) -> std::uint64_t { return m->seq; };
-      auto& join = own<tf::join_node<Parts, tf::key_matching<std::uint64_t>>>(
-          *graph_, ((void)I, key)...);
+      auto& join =
+          own<tf::join_node<Parts, tf::key_matching<std::uint64_t>>>(*graph_, ((void)I, key)...);
       const bool has_output = node.output_type() != nullptr;
       auto body = [this, &node, counts, &degree, has_output](const Parts& parts) -> Msg {
         const std::array<Msg, N> in{std::get<I>(parts)...};
         CallContext ctx;
         Msg out;
-        guarded(node, counts, in[0]->seq, ctx,
-                [&] { node.process(in, {&out, has_output ? 1u : 0u}, ctx); });
+        guarded(node, counts, in[0]->seq, ctx, [&] {
+          node.process(in, {&out, has_output ? 1u : 0u}, ctx);
+        });
         mark_shared(degree, {&out, has_output ? 1u : 0u});
         return out;
       };
@@ -322,7 +326,8 @@ class Run {
       Compiled c{{&tf::input_port<I>(join)...}, {}};
       if (has_output) c.outputs.push_back(&run);
       return c;
-    }(std::make_index_sequence<N>{});
+    }
+    (std::make_index_sequence<N>{});
   }
 
   Compiled fan_in(const NodeImpl& node, AtomicCounts* counts,
@@ -331,7 +336,8 @@ class Run {
         Compiled (Run::*)(const NodeImpl&, AtomicCounts*, const std::vector<std::size_t>&);
     static constexpr auto builders = []<std::size_t... A>(std::index_sequence<A...>) {
       return std::array<Builder, sizeof...(A)>{&Run::fan_in_of<A + 2>...};
-    }(std::make_index_sequence<kMaxFanIn - 1>{});
+    }
+    (std::make_index_sequence<kMaxFanIn - 1>{});
     return (this->*builders[node.input_types().size() - 2])(node, counts, degree);
   }
 

@@ -70,7 +70,8 @@ class FanInNode final : public NodeImpl {
       : NodeImpl(std::move(name), NodeKind::fan_in, options), fn_(std::move(fn)) {
     [this]<std::size_t... I>(std::index_sequence<I...>) {
       inputs_ = {&typeid(typename Sig::template value<I>)...};
-    }(std::make_index_sequence<N>{});
+    }
+    (std::make_index_sequence<N>{});
     if constexpr (!std::is_void_v<Out>) output_ = &typeid(Out);
   }
 
@@ -78,7 +79,8 @@ class FanInNode final : public NodeImpl {
                CallContext& ctx) const override {
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       join(ctx, out, batch_cast<typename Sig::template value<I>>(in[I])...);
-    }(std::make_index_sequence<N>{});
+    }
+    (std::make_index_sequence<N>{});
     (void)in;
   }
 
@@ -91,7 +93,8 @@ class FanInNode final : public NodeImpl {
     const std::array<bool, N> owned{!parts.shared...};
     constexpr std::array<bool, N> required = []<std::size_t... I>(std::index_sequence<I...>) {
       return std::array<bool, N>{!Sig::template param<I>::optional...};
-    }(std::make_index_sequence<N>{});
+    }
+    (std::make_index_sequence<N>{});
 
     Ref<Batch<std::conditional_t<std::is_void_v<Out>, int, Out>>> result;
     if constexpr (!std::is_void_v<Out>)
@@ -105,13 +108,15 @@ class FanInNode final : public NodeImpl {
       while (true) {
         slot = [&]<std::size_t... I>(std::index_sequence<I...>) {
           return std::min({head(I, parts)...});
-        }(std::make_index_sequence<N>{});
+        }
+        (std::make_index_sequence<N>{});
         if (slot == none) break;
         ++ctx.counts.in;
         std::array<bool, N> present{};
         [&]<std::size_t... I>(std::index_sequence<I...>) {
           ((present[I] = head(I, parts) == slot), ...);
-        }(std::make_index_sequence<N>{});
+        }
+        (std::make_index_sequence<N>{});
 
         bool complete = true;
         for (std::size_t p = 0; p < N; ++p) complete = complete && (present[p] || !required[p]);
@@ -131,10 +136,10 @@ class FanInNode final : public NodeImpl {
   }
 
   template <class Result, class... Parts>
-  void call(CallContext& ctx, Result& result, std::uint32_t slot, const std::array<bool, N>& present,
-            const std::array<bool, N>& owned, const std::array<std::size_t, N>& pos,
-            Parts&... parts) const {
-    auto invoke = [&]<std::size_t... I>(std::index_sequence<I...>) -> decltype(auto) {
+  void call(CallContext& ctx, Result& result, std::uint32_t slot,
+            const std::array<bool, N>& present, const std::array<bool, N>& owned,
+            const std::array<std::size_t, N>& pos, Parts&... parts) const {
+    auto invoke = [&]<std::size_t... I>(std::index_sequence<I...>)->decltype(auto) {
       return fn_(arg<I>(parts, present[I], owned[I], pos[I])...);
     };
     if constexpr (Sig::kind == StepKind::sink) {

@@ -6,14 +6,22 @@ namespace aetherflow::detail {
 
 const char* to_string(NodeKind kind) noexcept {
   switch (kind) {
-    case NodeKind::source: return "source";
-    case NodeKind::transform: return "transform";
-    case NodeKind::filter: return "filter";
-    case NodeKind::expand: return "expand";
-    case NodeKind::sink: return "sink";
-    case NodeKind::fan_in: return "fan_in";
-    case NodeKind::branch: return "branch";
-    case NodeKind::repeat: return "repeat";
+    case NodeKind::source:
+      return "source";
+    case NodeKind::transform:
+      return "transform";
+    case NodeKind::filter:
+      return "filter";
+    case NodeKind::expand:
+      return "expand";
+    case NodeKind::sink:
+      return "sink";
+    case NodeKind::fan_in:
+      return "fan_in";
+    case NodeKind::branch:
+      return "branch";
+    case NodeKind::repeat:
+      return "repeat";
   }
   return "?";
 }

@@ -24,11 +24,12 @@ std::string type_name(const std::type_info& type);
 // What a node's call did to the items of one batch. Plain counters, added to the run's
 // atomic totals once per batch.
 struct ItemCounts {
-  std::uint64_t in = 0;        // items received
-  std::uint64_t out = 0;       // items emitted (sinks: items consumed)
-  std::uint64_t filtered = 0;  // items dropped on purpose (filter, empty expansion, incomplete join)
-  std::uint64_t failed = 0;    // items whose call threw and so failed
-  std::uint64_t errors = 0;    // exceptions caught and recovered from (repeat without stop)
+  std::uint64_t in = 0;   // items received
+  std::uint64_t out = 0;  // items emitted (sinks: items consumed)
+  std::uint64_t filtered =
+      0;                     // items dropped on purpose (filter, empty expansion, incomplete join)
+  std::uint64_t failed = 0;  // items whose call threw and so failed
+  std::uint64_t errors = 0;  // exceptions caught and recovered from (repeat without stop)
 };
 
 // Per call of a node on one batch.

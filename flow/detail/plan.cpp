@@ -7,10 +7,10 @@
 #include <set>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/strong_components.hpp>
 #include <boost/graph/topological_sort.hpp>
-#include <fmt/format.h>
 
 #include <flow/errors.hpp>
 
@@ -29,9 +29,13 @@ Graph model(const FlowData& flow) {
   return g;
 }
 
-std::string quoted(const NodeImpl& node) { return "'" + node.name() + "'"; }
+std::string quoted(const NodeImpl& node) {
+  return "'" + node.name() + "'";
+}
 
-std::string type_of(const std::type_info* type) { return type ? type_name(*type) : "nothing"; }
+std::string type_of(const std::type_info* type) {
+  return type ? type_name(*type) : "nothing";
+}
 
 // Names an output port for messages: "'parse'" or "route 'GET' of 'by_method'".
 std::string output_name(const NodeImpl& node, std::size_t port) {
@@ -68,8 +72,8 @@ void check_ports(const FlowData& flow, std::vector<std::string>& problems) {
       }
     }
     if (node.kind() == NodeKind::branch && node.output_ports() == 0)
-      problems.push_back(fmt::format("branch_on {} has no routes: add route.when(key) >> node",
-                                     quoted(node)));
+      problems.push_back(
+          fmt::format("branch_on {} has no routes: add route.when(key) >> node", quoted(node)));
     for (std::size_t port = 0; port < node.output_ports() && !decl.discarded; ++port) {
       const bool used = std::any_of(flow.edges.begin(), flow.edges.end(), [&](const auto& e) {
         return e.from == id && e.from_port == port;
@@ -147,8 +151,8 @@ void check_reachable(const FlowData& flow, const Graph& g, std::vector<std::stri
   }
   for (std::size_t v = 0; v < flow.nodes.size(); ++v)
     if (!reached[v] && boost::in_degree(v, g) > 0)
-      problems.push_back(fmt::format("{} is not reached by any source",
-                                     quoted(*flow.nodes[v].impl)));
+      problems.push_back(
+          fmt::format("{} is not reached by any source", quoted(*flow.nodes[v].impl)));
 }
 
 // Where a node's items come from, worked out in topological order. A fan-in can only pair
@@ -243,11 +247,16 @@ Plan make_plan(const FlowData& flow) {
 namespace {
 const char* shape(NodeKind kind) {
   switch (kind) {
-    case NodeKind::source: return "invhouse";
-    case NodeKind::sink: return "house";
-    case NodeKind::fan_in: return "invtrapezium";
-    case NodeKind::branch: return "diamond";
-    default: return "box";
+    case NodeKind::source:
+      return "invhouse";
+    case NodeKind::sink:
+      return "house";
+    case NodeKind::fan_in:
+      return "invtrapezium";
+    case NodeKind::branch:
+      return "diamond";
+    default:
+      return "box";
   }
 }
 
@@ -270,15 +279,16 @@ std::string concurrency_text(const NodeImpl& node) {
 std::string to_dot(const FlowData& flow) {
   const Graph g = model(flow);
   std::ostringstream dot;
-  dot << "digraph \"" << escaped(flow.name) << "\" {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n";
+  dot << "digraph \"" << escaped(flow.name)
+      << "\" {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n";
   for (auto [it, end] = boost::vertices(g); it != end; ++it) {
     const NodeImpl& node = *flow.nodes[*it].impl;
     std::string about = to_string(node.kind());
     if (auto extra = node.detail_label(); !extra.empty()) about += " " + extra;
     about += " · " + concurrency_text(node);
     if (node.options().ordered) about += " · ordered";
-    dot << "  n" << *it << " [label=\"" << escaped(node.name()) << "\\n" << escaped(about)
-        << "\", shape=" << shape(node.kind()) << "];\n";
+    dot << "  n" << *it << " [label=\"" << escaped(node.name()) << "\\n"
+        << escaped(about) << "\", shape=" << shape(node.kind()) << "];\n";
   }
   for (auto [it, end] = boost::edges(g); it != end; ++it) {
     const EdgeDecl& e = flow.edges[g[*it]];
@@ -289,7 +299,8 @@ std::string to_dot(const FlowData& flow) {
     if (to.kind() == NodeKind::fan_in) label.push_back("in " + std::to_string(e.to_port + 1));
     if (e.converter) label.push_back("as " + type_of(to.input_types()[e.to_port]));
     dot << "  n" << e.from << " -> n" << e.to;
-    if (!label.empty()) dot << " [label=\"" << escaped(fmt::format("{}", fmt::join(label, ", "))) << "\"]";
+    if (!label.empty())
+      dot << " [label=\"" << escaped(fmt::format("{}", fmt::join(label, ", "))) << "\"]";
     dot << ";\n";
   }
   dot << "}\n";

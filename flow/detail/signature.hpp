@@ -19,11 +19,11 @@ namespace aetherflow::detail {
 template <class F>
 struct callable_args : callable_args<decltype(&std::remove_cvref_t<F>::operator())> {};
 
-#define AETHERFLOW_CALLABLE_ARGS(QUALIFIERS)                        \
-  template <class C, class R, class... A>                           \
-  struct callable_args<R (C::*)(A...) QUALIFIERS> {                 \
-    using result = R;                                               \
-    using args = std::tuple<A...>;                                  \
+#define AETHERFLOW_CALLABLE_ARGS(QUALIFIERS)        \
+  template <class C, class R, class... A>           \
+  struct callable_args<R (C::*)(A...) QUALIFIERS> { \
+    using result = R;                               \
+    using args = std::tuple<A...>;                  \
   };
 AETHERFLOW_CALLABLE_ARGS()
 AETHERFLOW_CALLABLE_ARGS(const)

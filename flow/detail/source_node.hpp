@@ -38,9 +38,7 @@ class RangeSource final : public SourceNode<std::ranges::range_value_t<View>> {
   RangeSource(std::string name, NodeOptions options, View view)
       : SourceNode<T>(std::move(name), options), view_(std::move(view)) {}
 
-  std::unique_ptr<SourceCursor> open() const override {
-    return std::make_unique<Cursor>(view_);
-  }
+  std::unique_ptr<SourceCursor> open() const override { return std::make_unique<Cursor>(view_); }
 
  private:
   class Cursor final : public SourceCursor {
@@ -64,8 +62,7 @@ class RangeSource final : public SourceNode<std::ranges::range_value_t<View>> {
 };
 
 template <class G>
-class GeneratorSource final
-    : public SourceNode<typename std::invoke_result_t<G&>::value_type> {
+class GeneratorSource final : public SourceNode<typename std::invoke_result_t<G&>::value_type> {
   using T = typename std::invoke_result_t<G&>::value_type;
 
  public:

@@ -115,8 +115,8 @@ TEST(Chain, ConvertibleTypesMeetOnAnEdge) {
   Flow flow("convert");
   std::vector<std::string> got;
   auto names = flow.source("names", std::vector<const char*>{"x", "y"});
-  auto sink = flow.node("collect", [&got](const std::string& s) { got.push_back(s); },
-                        {.ordered = true});
+  auto sink =
+      flow.node("collect", [&got](const std::string& s) { got.push_back(s); }, {.ordered = true});
   names >> sink;  // const char* converts to std::string on the edge
   flow.run();
   EXPECT_EQ(got, (std::vector<std::string>{"x", "y"}));
@@ -174,8 +174,10 @@ TEST(Chain, FanOutSharesItemsWithConstReferenceBranches) {
     if (i == 500) return std::nullopt;
     return Tracked(i++);
   });
-  auto left = flow.node("left", [&a](const Tracked& t) { a += t.value; }, {.concurrency = unlimited});
-  auto right = flow.node("right", [&b](const Tracked& t) { b += t.value; }, {.concurrency = unlimited});
+  auto left =
+      flow.node("left", [&a](const Tracked& t) { a += t.value; }, {.concurrency = unlimited});
+  auto right =
+      flow.node("right", [&b](const Tracked& t) { b += t.value; }, {.concurrency = unlimited});
   src >> fan_out(left, right);
   Tracked::copies = 0;
   flow.run();
@@ -211,16 +213,18 @@ TEST(Chain, ConcurrencyLimitIsNeverExceeded) {
   Flow flow("limited");
   std::atomic<int> now{0}, peak{0};
   auto src = flow.source("numbers", std::views::iota(0, 4000));
-  auto work = flow.node("work", [&](int x) {
-    const int in = ++now;
-    int seen = peak.load();
-    while (in > seen && !peak.compare_exchange_weak(seen, in)) {
-    }
-    volatile int spin = 0;
-    for (int i = 0; i < 2000; ++i) spin = spin + i;
-    --now;
-    return x;
-  }, {.concurrency = 2});
+  auto work = flow.node("work",
+                        [&](int x) {
+                          const int in = ++now;
+                          int seen = peak.load();
+                          while (in > seen && !peak.compare_exchange_weak(seen, in)) {
+                          }
+                          volatile int spin = 0;
+                          for (int i = 0; i < 2000; ++i) spin = spin + i;
+                          --now;
+                          return x;
+                        },
+                        {.concurrency = 2});
   auto sink = flow.node("sink", [](int) {});
   src >> work >> sink;
   flow.run({.threads = 4, .batch_size = 1});

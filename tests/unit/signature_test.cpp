@@ -10,7 +10,9 @@
 namespace aetherflow::detail {
 namespace {
 
-int twice(int x) { return 2 * x; }
+int twice(int x) {
+  return 2 * x;
+}
 
 TEST(Signature, OneToOneReadsInputAndOutput) {
   auto f = [](const std::string& s) { return s.size(); };

@@ -186,8 +186,8 @@ TEST(Dot, DescribesTheFlowAndRendersWithGraphviz) {
 
   const std::string path = ::testing::TempDir() + "flow.dot";
   std::ofstream(path) << dot;
-  const std::string command = std::string(AETHERFLOW_DOT_EXECUTABLE) + " -Tsvg " + path +
-                              " -o " + path + ".svg";
+  const std::string command =
+      std::string(AETHERFLOW_DOT_EXECUTABLE) + " -Tsvg " + path + " -o " + path + ".svg";
   EXPECT_EQ(std::system(command.c_str()), 0) << "graphviz rejected:\n" << dot;
   std::remove(path.c_str());
   std::remove((path + ".svg").c_str());
