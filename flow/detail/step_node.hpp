@@ -6,6 +6,8 @@
 #include <type_traits>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include <flow/detail/batch.hpp>
 #include <flow/detail/node_impl.hpp>
 #include <flow/detail/signature.hpp>
@@ -171,7 +173,7 @@ template <class Sig, class F>
 class RepeatNode final : public StepNode<Sig, RepeatCall<Sig, F>> {
  public:
   using StepNode<Sig, RepeatCall<Sig, F>>::StepNode;
-  std::string detail_label() const override { return "x" + std::to_string(this->body().times()); }
+  std::string detail_label() const override { return fmt::format("x{}", this->body().times()); }
 };
 
 }  // namespace aetherflow::detail
