@@ -1,5 +1,6 @@
 #include <flow/flow.hpp>
 
+#include <flow/detail/bind_resources.hpp>
 #include <flow/detail/executor.hpp>
 #include <flow/detail/plan.hpp>
 #include <flow/errors.hpp>
@@ -46,8 +47,33 @@ detail::NodeKind Flow::node_kind(detail::StepKind kind) noexcept {
   return detail::NodeKind::transform;
 }
 
-void Flow::validate() const {
-  detail::make_plan(*data_);
+namespace {
+// What a run needs checked first: the plan and the resources' providers. Every problem of
+// either goes into one FlowError.
+struct Checked {
+  detail::Plan plan;
+  std::vector<std::vector<detail::ProviderBase*>> resources;
+};
+
+Checked check(const detail::FlowData& flow, const Context& context) {
+  Checked checked;
+  std::vector<std::string> problems;
+  auto collect = [&](auto&& step) {
+    try {
+      step();
+    } catch (const FlowError& e) {
+      problems.insert(problems.end(), e.problems().begin(), e.problems().end());
+    }
+  };
+  collect([&] { checked.plan = detail::make_plan(flow); });
+  collect([&] { checked.resources = detail::bind_resources(flow, context); });
+  if (!problems.empty()) throw FlowError(flow.name, std::move(problems));
+  return checked;
+}
+}  // namespace
+
+void Flow::validate(const Context& context) const {
+  check(*data_, context);
 }
 
 std::string Flow::to_dot() const {
@@ -55,14 +81,19 @@ std::string Flow::to_dot() const {
 }
 
 RunReport Flow::run(const RunOptions& options) {
-  const detail::Plan plan = detail::make_plan(*data_);
+  Context none;
+  return run(none, options);
+}
+
+RunReport Flow::run(Context& context, const RunOptions& options) {
+  const Checked checked = check(*data_, context);
   if (data_->running.exchange(true))
     throw Error("flow '" + data_->name + "' is already running: a flow runs one run at a time");
   struct Done {
     std::atomic<bool>& running;
     ~Done() { running.store(false); }
   } done{data_->running};
-  return detail::execute(*data_, plan, options);
+  return detail::execute(*data_, checked.plan, checked.resources, options);
 }
 
 }  // namespace aetherflow

@@ -18,6 +18,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <contexts/context.hpp>
 #include <flow/detail/branch_node.hpp>
 #include <flow/detail/fan_in_node.hpp>
 #include <flow/detail/flow_data.hpp>
@@ -127,12 +128,16 @@ class Flow {
         std::move(name), options, std::move(key)));
   }
 
-  // Checks the whole flow and throws one FlowError listing every problem.
-  void validate() const;
+  // Checks the whole flow, and that `context` provides every resource its nodes ask for;
+  // throws one FlowError listing every problem.
+  void validate(const Context& context = Context()) const;
   // The flow as declared, in Graphviz DOT.
   std::string to_dot() const;
-  // Runs the flow to the end of its sources and returns what happened. Blocks. The first
-  // exception of any node stops the run and is rethrown as a NodeError naming the node.
+  // Runs the flow to the end of its sources and returns what happened. Blocks. Nodes get
+  // their resources from `context`, which must outlive the run. The first exception of any
+  // node stops the run and is rethrown as a NodeError naming the node.
+  RunReport run(Context& context, const RunOptions& options = {});
+  // The same, for a flow whose nodes ask for no resources.
   RunReport run(const RunOptions& options = {});
 
  private:

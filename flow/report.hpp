@@ -18,6 +18,8 @@ struct NodeReport {
   std::uint64_t filtered = 0;  // dropped on purpose: filter, empty expansion, incomplete fan-in
   std::uint64_t failed = 0;    // items whose call threw
   std::uint64_t errors = 0;    // exceptions recovered from (repeat without stop_on_error)
+  std::uint64_t waits = 0;     // calls that waited for a resource: a shared lock, a pool lease
+  std::chrono::nanoseconds wait_time{0};  // time those calls waited
 };
 
 struct RunReport {

@@ -33,6 +33,7 @@ constexpr std::size_t kMaxBatchSize = std::size_t{1} << 24;
 
 struct AtomicCounts {
   std::atomic<std::uint64_t> in{0}, out{0}, filtered{0}, failed{0}, errors{0};
+  std::atomic<std::uint64_t> waits{0}, wait_ns{0};
 
   void add(const ItemCounts& c) noexcept {
     constexpr auto relaxed = std::memory_order_relaxed;
@@ -41,6 +42,10 @@ struct AtomicCounts {
     if (c.filtered) filtered.fetch_add(c.filtered, relaxed);
     if (c.failed) failed.fetch_add(c.failed, relaxed);
     if (c.errors) errors.fetch_add(c.errors, relaxed);
+    if (c.waits.count) {
+      waits.fetch_add(c.waits.count, relaxed);
+      wait_ns.fetch_add(c.waits.ns, relaxed);
+    }
   }
 };
 
@@ -79,6 +84,14 @@ std::vector<std::vector<std::size_t>> fan_out_degrees(const FlowData& flow) {
 // The port degree of a converter on an edge: it feeds that edge's target alone.
 const std::vector<std::size_t> kOneEdge{1};
 
+// What the oneTBB bodies of one flow node need during a run.
+struct NodeRuntime {
+  const NodeImpl* node = nullptr;
+  AtomicCounts* counts = nullptr;                    // null for converters on edges
+  const std::vector<std::size_t>* degree = nullptr;  // edges per output port
+  std::span<ProviderBase* const> resources;          // the node's resource providers, in order
+};
+
 // A node of the flow as oneTBB nodes: where its input ports and output ports are.
 struct Compiled {
   std::vector<tf::receiver<Msg>*> inputs;
@@ -93,15 +106,18 @@ struct Reorder {
 
 class Run {
  public:
-  Run(const FlowData& flow, const Plan& plan, const RunOptions& options)
+  Run(const FlowData& flow, const Plan& plan,
+      const std::vector<std::vector<ProviderBase*>>& resources, const RunOptions& options)
       : flow_(flow),
         plan_(plan),
+        resources_(resources),
         threads_(resolve_threads(options.threads)),
         batch_size_(options.batch_size),
         in_flight_(options.max_batches_in_flight ? options.max_batches_in_flight : 4 * threads_),
         counts_(flow.nodes.size()),
         reorder_(flow.nodes.size()),
-        degree_(fan_out_degrees(flow)) {
+        degree_(fan_out_degrees(flow)),
+        runtimes_(flow.nodes.size()) {
     if (batch_size_ == 0 || batch_size_ > kMaxBatchSize)
       throw Error(fmt::format("flow '{}': batch_size {} is out of range (1 to {})", flow.name,
                               batch_size_, kMaxBatchSize));
@@ -150,37 +166,42 @@ class Run {
     return ref;
   }
 
-  // Runs one call of a node; an exception leaves it as a NodeError naming the node and item,
-  // with the body's exception nested, and stops the sources.
+  // Runs one call of a node on a fresh CallContext; an exception leaves it as a NodeError
+  // naming the node and item, with the body's exception nested, and stops the sources.
   template <class Body>
-  void guarded(const NodeImpl& node, AtomicCounts* counts, std::uint64_t seq, CallContext& ctx,
-               Body&& body) {
+  void guarded(const NodeRuntime& rt, std::uint64_t seq, Body&& body) {
+    CallContext ctx;
+    ctx.resources = rt.resources;
     try {
-      body();
+      body(ctx);
     } catch (...) {
-      if (counts) counts->add(ctx.counts);
+      if (rt.counts) rt.counts->add(ctx.counts);
       stop_.store(true, std::memory_order_relaxed);
       const std::uint64_t item = seq * batch_size_ + ctx.failed_slot;
-      std::throw_with_nested(NodeError(node.name(), item, describe_current_exception()));
+      std::throw_with_nested(NodeError(rt.node->name(), item, describe_current_exception()));
     }
-    if (counts) counts->add(ctx.counts);
+    if (rt.counts) rt.counts->add(ctx.counts);
   }
 
   // Marks the batches a node emits as shared where their port fans out.
-  static void mark_shared(const std::vector<std::size_t>& degree, std::span<Msg> out) {
+  static void mark_shared(const NodeRuntime& rt, std::span<Msg> out) {
     for (std::size_t p = 0; p < out.size(); ++p)
-      if (out[p]) out[p]->shared = degree[p] > 1;
+      if (out[p]) out[p]->shared = (*rt.degree)[p] > 1;
   }
 
   void build() {
     std::vector<Compiled> compiled(flow_.nodes.size());
-    for (auto id : plan_.order) compiled[id] = compile(id);
+    for (auto id : plan_.order) {
+      runtimes_[id] = {flow_.nodes[id].impl.get(), &counts_[id], &degree_[id], resources_[id]};
+      compiled[id] = compile(id, runtimes_[id]);
+    }
     for (const auto& e : flow_.edges) {
       tf::sender<Msg>* from = compiled[e.from].outputs.at(e.from_port);
       tf::receiver<Msg>* to = compiled[e.to].inputs.at(e.to_port);
       if (e.converter) {
-        const NodeImpl& convert = *e.converter;
-        auto& node = step<Msg>(convert, nullptr, tf::unlimited, kOneEdge);
+        const auto& rt =
+            runtimes_.emplace_back(NodeRuntime{e.converter.get(), nullptr, &kOneEdge, {}});
+        auto& node = step<Msg>(rt, tf::unlimited);
         tf::make_edge(*from, node);
         from = &node;
       }
@@ -188,46 +209,41 @@ class Run {
     }
   }
 
-  Compiled compile(std::size_t id) {
-    const NodeImpl& node = *flow_.nodes[id].impl;
-    AtomicCounts* counts = &counts_[id];
-    const auto& degree = degree_[id];
+  Compiled compile(std::size_t id, const NodeRuntime& rt) {
+    const NodeImpl& node = *rt.node;
     switch (node.kind()) {
       case NodeKind::source:
-        return source(node, counts, degree);
+        return source(rt);
       case NodeKind::branch:
-        return branch(node, counts, degree);
+        return branch(rt);
       case NodeKind::fan_in:
-        return fan_in(node, counts, degree);
+        return fan_in(rt);
       case NodeKind::sink:
-        if (node.options().ordered) return ordered_sink(node, counts, plan_.parts_per_seq[id], id);
-        return {{&step<tf::continue_msg>(node, counts, node.concurrency(), degree)}, {}};
+        if (node.options().ordered) return ordered_sink(rt, plan_.parts_per_seq[id], reorder_[id]);
+        return {{&step<tf::continue_msg>(rt, node.concurrency())}, {}};
       default: {
-        auto& n = step<Msg>(node, counts, node.concurrency(), degree);
+        auto& n = step<Msg>(rt, node.concurrency());
         return {{&n}, {&n}};
       }
     }
   }
 
-  Compiled source(const NodeImpl& node, AtomicCounts* counts,
-                  const std::vector<std::size_t>& degree) {
+  Compiled source(const NodeRuntime& rt) {
     auto& gate = gates_.emplace_back();
-    std::shared_ptr<SourceCursor> cursor = node.open();
-    auto body = [this, &node, counts, &gate, &degree, cursor,
+    std::shared_ptr<SourceCursor> cursor = rt.node->open();
+    auto body = [this, &rt, &gate, cursor,
                  seq = std::uint64_t{0}](oneapi::tbb::flow_control& fc) mutable -> Msg {
       Msg batch;
-      if (!stop_.load(std::memory_order_relaxed)) {
-        CallContext ctx;
-        guarded(node, counts, seq, ctx, [&] { batch = cursor->next(batch_size_); });
-      }
+      if (!stop_.load(std::memory_order_relaxed))
+        guarded(rt, seq, [&](CallContext&) { batch = cursor->next(batch_size_); });
       if (!batch) {
         fc.stop();
         return {};
       }
       batch->seq = seq++;
       batch->token = make_ref<InFlightToken>(&gate);
-      mark_shared(degree, {&batch, 1});
-      counts->out.fetch_add(batch->slots.size(), std::memory_order_relaxed);
+      mark_shared(rt, {&batch, 1});
+      rt.counts->out.fetch_add(batch->slots.size(), std::memory_order_relaxed);
       return batch;
     };
     auto& input = own<tf::input_node<Msg>>(*graph_, std::move(body));
@@ -240,18 +256,15 @@ class Run {
 
   // A node of one input port and at most one output (Out = continue_msg: none).
   template <class Out>
-  tf::function_node<Msg, Out>& step(const NodeImpl& node, AtomicCounts* counts,
-                                    std::size_t concurrency,
-                                    const std::vector<std::size_t>& degree) {
+  tf::function_node<Msg, Out>& step(const NodeRuntime& rt, std::size_t concurrency) {
     return own<tf::function_node<Msg, Out>>(
-        *graph_, concurrency, [this, &node, counts, &degree](const Msg& in) -> Out {
-          CallContext ctx;
+        *graph_, concurrency, [this, &rt](const Msg& in) -> Out {
           Msg out;
-          guarded(node, counts, in->seq, ctx, [&] {
-            node.process({&in, 1}, {&out, std::is_same_v<Out, Msg> ? 1u : 0u}, ctx);
+          guarded(rt, in->seq, [&](CallContext& ctx) {
+            rt.node->process({&in, 1}, {&out, std::is_same_v<Out, Msg> ? 1u : 0u}, ctx);
           });
           if constexpr (std::is_same_v<Out, Msg>) {
-            mark_shared(degree, {&out, 1});
+            mark_shared(rt, {&out, 1});
             return out;
           } else {
             return {};
@@ -259,19 +272,16 @@ class Run {
         });
   }
 
-  Compiled ordered_sink(const NodeImpl& node, AtomicCounts* counts, std::size_t parts,
-                        std::size_t id) {
-    Reorder& state = reorder_[id];
+  Compiled ordered_sink(const NodeRuntime& rt, std::size_t parts, Reorder& state) {
     auto& sink = own<tf::function_node<Msg, tf::continue_msg>>(
-        *graph_, tf::serial, [this, &node, counts, parts, &state](const Msg& in) {
+        *graph_, tf::serial, [this, &rt, parts, &state](const Msg& in) {
           state.pending[in->seq].push_back(in);
           for (auto it = state.pending.find(state.next);
                it != state.pending.end() && it->second.size() == parts;
                it = state.pending.find(state.next)) {
             const std::vector<Msg> ready = std::move(it->second);
             state.pending.erase(it);
-            CallContext ctx;
-            guarded(node, counts, state.next, ctx, [&] { node.process(ready, {}, ctx); });
+            guarded(rt, state.next, [&](CallContext& ctx) { rt.node->process(ready, {}, ctx); });
             ++state.next;
           }
           return tf::continue_msg();
@@ -279,20 +289,18 @@ class Run {
     return {{&sink}, {}};
   }
 
-  Compiled branch(const NodeImpl& node, AtomicCounts* counts,
-                  const std::vector<std::size_t>& degree) {
+  Compiled branch(const NodeRuntime& rt) {
     std::vector<tf::broadcast_node<Msg>*> routes;
     Compiled c;
-    for (std::size_t p = 0; p < node.output_ports(); ++p) {
+    for (std::size_t p = 0; p < rt.node->output_ports(); ++p) {
       routes.push_back(&own<tf::broadcast_node<Msg>>(*graph_));
       c.outputs.push_back(routes.back());
     }
     auto& n = own<tf::function_node<Msg, tf::continue_msg>>(
-        *graph_, node.concurrency(), [this, &node, counts, &degree, routes](const Msg& in) {
-          CallContext ctx;
+        *graph_, rt.node->concurrency(), [this, &rt, routes](const Msg& in) {
           std::vector<Msg> out(routes.size());
-          guarded(node, counts, in->seq, ctx, [&] { node.process({&in, 1}, out, ctx); });
-          mark_shared(degree, out);
+          guarded(rt, in->seq, [&](CallContext& ctx) { rt.node->process({&in, 1}, out, ctx); });
+          mark_shared(rt, out);
           for (std::size_t p = 0; p < routes.size(); ++p) routes[p]->try_put(out[p]);
           return tf::continue_msg();
         });
@@ -303,25 +311,23 @@ class Run {
   // A key_matching join_node pairs the branches' batches of one sequence number; a function
   // node then runs the fan-in on them. One instantiation per arity.
   template <std::size_t N>
-  Compiled fan_in_of(const NodeImpl& node, AtomicCounts* counts,
-                     const std::vector<std::size_t>& degree) {
+  Compiled fan_in_of(const NodeRuntime& rt) {
     return [&]<std::size_t... I>(std::index_sequence<I...>)->Compiled {
       using Parts = std::tuple<decltype((void)I, Msg())...>;
       auto key = [](const Msg& m) -> std::uint64_t { return m->seq; };
       auto& join =
           own<tf::join_node<Parts, tf::key_matching<std::uint64_t>>>(*graph_, ((void)I, key)...);
-      const bool has_output = node.output_type() != nullptr;
-      auto body = [this, &node, counts, &degree, has_output](const Parts& parts) -> Msg {
+      const bool has_output = rt.node->output_type() != nullptr;
+      auto body = [this, &rt, has_output](const Parts& parts) -> Msg {
         const std::array<Msg, N> in{std::get<I>(parts)...};
-        CallContext ctx;
         Msg out;
-        guarded(node, counts, in[0]->seq, ctx, [&] {
-          node.process(in, {&out, has_output ? 1u : 0u}, ctx);
+        guarded(rt, in[0]->seq, [&](CallContext& ctx) {
+          rt.node->process(in, {&out, has_output ? 1u : 0u}, ctx);
         });
-        mark_shared(degree, {&out, has_output ? 1u : 0u});
+        mark_shared(rt, {&out, has_output ? 1u : 0u});
         return out;
       };
-      auto& run = own<tf::function_node<Parts, Msg>>(*graph_, node.concurrency(), body);
+      auto& run = own<tf::function_node<Parts, Msg>>(*graph_, rt.node->concurrency(), body);
       tf::make_edge(join, run);
       Compiled c{{&tf::input_port<I>(join)...}, {}};
       if (has_output) c.outputs.push_back(&run);
@@ -330,15 +336,13 @@ class Run {
     (std::make_index_sequence<N>{});
   }
 
-  Compiled fan_in(const NodeImpl& node, AtomicCounts* counts,
-                  const std::vector<std::size_t>& degree) {
-    using Builder =
-        Compiled (Run::*)(const NodeImpl&, AtomicCounts*, const std::vector<std::size_t>&);
+  Compiled fan_in(const NodeRuntime& rt) {
+    using Builder = Compiled (Run::*)(const NodeRuntime&);
     static constexpr auto builders = []<std::size_t... A>(std::index_sequence<A...>) {
       return std::array<Builder, sizeof...(A)>{&Run::fan_in_of<A + 2>...};
     }
     (std::make_index_sequence<kMaxFanIn - 1>{});
-    return (this->*builders[node.input_types().size() - 2])(node, counts, degree);
+    return (this->*builders[rt.node->input_types().size() - 2])(rt);
   }
 
   RunReport report(std::chrono::nanoseconds wall) const {
@@ -351,19 +355,22 @@ class Run {
       const auto& c = counts_[id];
       const NodeImpl& node = *flow_.nodes[id].impl;
       r.nodes.push_back({node.name(), to_string(node.kind()), c.in.load(), c.out.load(),
-                         c.filtered.load(), c.failed.load(), c.errors.load()});
+                         c.filtered.load(), c.failed.load(), c.errors.load(), c.waits.load(),
+                         std::chrono::nanoseconds(c.wait_ns.load())});
     }
     return r;
   }
 
   const FlowData& flow_;
   const Plan& plan_;
+  const std::vector<std::vector<ProviderBase*>>& resources_;
   const std::size_t threads_;
   const std::size_t batch_size_;
   const std::size_t in_flight_;
   std::deque<AtomicCounts> counts_;
   std::deque<Reorder> reorder_;
   const std::vector<std::vector<std::size_t>> degree_;
+  std::deque<NodeRuntime> runtimes_;  // per node id, then converters; stable addresses
   std::deque<SourceGate> gates_;
   std::vector<tf::input_node<Msg>*> sources_;
   std::atomic<bool> stop_{false};
@@ -385,8 +392,10 @@ std::size_t resolve_threads(std::size_t requested) {
   return static_cast<std::size_t>(oneapi::tbb::info::default_concurrency());
 }
 
-RunReport execute(const FlowData& flow, const Plan& plan, const RunOptions& options) {
-  return Run(flow, plan, options).go();
+RunReport execute(const FlowData& flow, const Plan& plan,
+                  const std::vector<std::vector<ProviderBase*>>& resources,
+                  const RunOptions& options) {
+  return Run(flow, plan, resources, options).go();
 }
 
 }  // namespace aetherflow::detail

@@ -1,5 +1,6 @@
 #include <flow/detail/node_impl.hpp>
 
+#include <flow/detail/resource_args.hpp>
 #include <flow/errors.hpp>
 
 namespace aetherflow::detail {
@@ -30,6 +31,10 @@ std::size_t NodeImpl::concurrency() const noexcept {
   if (kind_ == NodeKind::sink && options_.ordered) return serial;
   if (options_.concurrency) return *options_.concurrency;
   return kind_ == NodeKind::sink ? serial : unlimited;
+}
+
+std::vector<ResourceNeed> NodeImpl::resource_needs() const {
+  return {};
 }
 
 // The executor calls open() on sources and process() on every other node only.

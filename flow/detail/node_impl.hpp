@@ -10,6 +10,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include <contexts/detail/waits.hpp>
 #include <flow/detail/batch.hpp>
 #include <flow/options.hpp>
 
@@ -30,12 +31,17 @@ struct ItemCounts {
       0;                     // items dropped on purpose (filter, empty expansion, incomplete join)
   std::uint64_t failed = 0;  // items whose call threw and so failed
   std::uint64_t errors = 0;  // exceptions caught and recovered from (repeat without stop)
+  Waits waits;               // on locks of shared resources and on empty pools
 };
+
+class ProviderBase;
+struct ResourceNeed;
 
 // Per call of a node on one batch.
 struct CallContext {
   ItemCounts counts;
-  std::uint32_t failed_slot = 0;  // set before a body's exception is rethrown
+  std::span<ProviderBase* const> resources;  // one per resource the node needs, in order
+  std::uint32_t failed_slot = 0;             // set before a body's exception is rethrown
 };
 
 // A source's state for one run: each run opens a fresh cursor, so a rerun starts over.
@@ -63,6 +69,8 @@ class NodeImpl {
   virtual std::size_t output_ports() const { return output_ ? 1 : 0; }
   virtual std::string port_label(std::size_t /*port*/) const { return {}; }
   virtual std::string detail_label() const { return {}; }  // extra DOT text, e.g. "x3"
+  // The resources the node's callable asks its context for, in parameter order.
+  virtual std::vector<ResourceNeed> resource_needs() const;
 
   // Sources only.
   virtual std::unique_ptr<SourceCursor> open() const;

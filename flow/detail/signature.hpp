@@ -93,25 +93,48 @@ struct callable_shape {
 template <class F>
 struct callable_shape<F, Deduce> : callable_args<F> {};
 
+template <class T>
+inline constexpr bool is_emitter_v = !std::is_void_v<typename emitter_item<T>::type>;
+
+// The first I elements of a tuple type.
+template <class Tuple, class Seq>
+struct tuple_prefix;
+template <class Tuple, std::size_t... I>
+struct tuple_prefix<Tuple, std::index_sequence<I...>> {
+  using type = std::tuple<std::tuple_element_t<I, Tuple>...>;
+};
+
+// A node's parameters: the input, then the resources it asks for, then optionally an emitter.
 template <class Params>
 struct split_params {
-  static_assert(std::tuple_size_v<Params> == 1,
-                "aetherflow: a node's callable takes the input item, and optionally an "
-                "aetherflow::Emitter<T>& for one-to-many nodes");
+  static_assert(std::tuple_size_v<Params> >= 1,
+                "aetherflow: a node's callable takes the input item first");
 };
-template <class P0>
-struct split_params<std::tuple<P0>> {
+template <class P0, class... Rest>
+struct split_params<std::tuple<P0, Rest...>> {
+ private:
+  using rest = std::tuple<Rest...>;
+  static constexpr std::size_t n = sizeof...(Rest);
+  template <std::size_t K>
+  using last_of = std::tuple_element_t<K - 1, rest>;
+  static constexpr bool ends_with_emitter = [] {
+    if constexpr (n == 0)
+      return false;
+    else
+      return is_emitter_v<last_of<n>>;
+  }();
+
+ public:
   using input_param = P0;
-  static constexpr bool has_emitter = false;
-  using emitted = void;
-};
-template <class P0, class P1>
-struct split_params<std::tuple<P0, P1>> {
-  using input_param = P0;
-  static constexpr bool has_emitter = true;
-  using emitted = typename emitter_item<P1>::type;
-  static_assert(!std::is_void_v<emitted>,
-                "aetherflow: the second parameter of a node must be aetherflow::Emitter<T>&");
+  static constexpr bool has_emitter = ends_with_emitter;
+  using emitted = typename emitter_item<
+      std::tuple_element_t<(n > 0 ? n - 1 : 0), std::tuple<Rest..., void>>>::type;
+  using resources =
+      typename tuple_prefix<rest, std::make_index_sequence<has_emitter ? n - 1 : n>>::type;
+  static_assert(!(is_emitter_v<Rest> || ...) ||
+                    (has_emitter && (0 + ... + is_emitter_v<Rest>) == 1),
+                "aetherflow: a one-to-many node takes one aetherflow::Emitter<T>&, as its last "
+                "parameter (input first, then resources, then the emitter)");
 };
 
 template <class F, class InHint = Deduce>
@@ -123,6 +146,7 @@ struct StepSignature {
  public:
   using input_param = typename params::input_param;  // as declared: T, const T&, ...
   using input = std::remove_cvref_t<input_param>;
+  using resources = typename params::resources;  // std::tuple of the declared parameter types
   static constexpr bool has_emitter = params::has_emitter;
   using result = typename shape::result;
   static constexpr StepKind kind = has_emitter ? StepKind::expand : result_role_t<result>::kind;

@@ -10,19 +10,10 @@
 
 #include <flow/detail/batch.hpp>
 #include <flow/detail/node_impl.hpp>
+#include <flow/detail/resource_args.hpp>
 #include <flow/detail/signature.hpp>
 
 namespace aetherflow::detail {
-
-// Calls a body, giving it the call context when it asks for one (framework wrappers such as
-// repeat do; user callables do not).
-template <class F, class Item>
-decltype(auto) invoke_body(F& fn, Item&& item, CallContext& ctx) {
-  if constexpr (std::is_invocable_v<F&, Item&&, CallContext&>)
-    return fn(std::forward<Item>(item), ctx);
-  else
-    return fn(std::forward<Item>(item));
-}
 
 // Sig describes the user's callable (StepSignature); F is what is called, the callable itself
 // or a wrapper around it with the same input and output.
@@ -45,6 +36,9 @@ class StepNode : public NodeImpl {
   }
 
   const F& body() const noexcept { return fn_; }
+  std::vector<ResourceNeed> resource_needs() const override {
+    return detail::resource_needs<typename Sig::resources>();
+  }
 
  private:
   static constexpr StepKind kind = Sig::kind;
@@ -76,6 +70,19 @@ class StepNode : public NodeImpl {
       }
     }
 
+    auto resources = make_resource_args<typename Sig::resources>(ctx.resources);
+    // One call of the body: the item, the resources (held for the call), then `extra` (the
+    // emitter). Framework wrappers such as repeat take the call context instead.
+    auto call = [&](auto&& item, auto&... extra) -> decltype(auto) {
+      using Item = decltype(item);
+      return with_resources(resources, ctx.counts.waits, [&](auto&&... r) -> decltype(auto) {
+        if constexpr (std::is_invocable_v<F&, Item, CallContext&>)
+          return fn_(std::forward<Item>(item), ctx);
+        else
+          return fn_(std::forward<Item>(item), std::forward<decltype(r)>(r)..., extra...);
+      });
+    };
+
     std::size_t kept = 0;  // items emitted so far (in place: also the next write position)
     auto keep = [&](auto&& value, std::uint32_t slot) {
       if (in_place) {
@@ -94,15 +101,15 @@ class StepNode : public NodeImpl {
         with_item<typename Sig::input_param>(batch.values[i], owned, [&](auto&& item) {
           using Item = decltype(item);
           if constexpr (kind == StepKind::sink) {
-            invoke_body(fn_, std::forward<Item>(item), ctx);
+            call(std::forward<Item>(item));
             ++kept;
           } else if constexpr (kind == StepKind::transform) {
-            keep(invoke_body(fn_, std::forward<Item>(item), ctx), slot);
+            keep(call(std::forward<Item>(item)), slot);
           } else if constexpr (kind == StepKind::filter) {
-            if (auto r = invoke_body(fn_, std::forward<Item>(item), ctx)) keep(std::move(*r), slot);
+            if (auto r = call(std::forward<Item>(item))) keep(std::move(*r), slot);
           } else {
             Emitter<Out> emit(*target, slot);
-            fn_(std::forward<Item>(item), emit);
+            call(std::forward<Item>(item), emit);
             kept += emit.emitted();
             if (emit.emitted() == 0) ++ctx.counts.filtered;
           }
@@ -140,6 +147,8 @@ class RepeatCall {
   using T = typename Sig::input;
   static_assert(std::is_same_v<T, typename Sig::output> && Sig::kind == StepKind::transform,
                 "aetherflow: repeat needs a one-to-one node whose output type is its input type");
+  static_assert(std::tuple_size_v<typename Sig::resources> == 0,
+                "aetherflow: a repeated node takes no resources");
 
   RepeatCall(F fn, std::size_t times, bool stop_on_error)
       : fn_(std::move(fn)), times_(times), stop_on_error_(stop_on_error) {}

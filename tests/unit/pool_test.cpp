@@ -1,0 +1,146 @@
+// ObjectPool (bounded, RAII leases, reset hook, statistics) and BufferPool (tiered shelves).
+#include <contexts/buffer_pool.hpp>
+#include <contexts/object_pool.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace aetherflow {
+namespace {
+
+TEST(ObjectPool, ReusesObjectsAndCountsWhatItDid) {
+  std::atomic<int> made{0};
+  ObjectPool<std::vector<int>> pool(
+      2,
+      [&] {
+        ++made;
+        return std::make_unique<std::vector<int>>();
+      },
+      [](std::vector<int>& v) { v.clear(); });
+  {
+    auto a = pool.acquire();
+    a->push_back(1);
+    auto b = pool.acquire();
+    EXPECT_EQ(pool.stats().in_use, 2u);
+  }
+  auto c = pool.acquire();
+  EXPECT_TRUE(c->empty()) << "the reset hook runs before an object is leased again";
+  const PoolStats s = pool.stats();
+  EXPECT_EQ(s.created, 2u);
+  EXPECT_EQ(s.reused, 1u);
+  EXPECT_EQ(s.peak_in_use, 2u);
+  EXPECT_EQ(made.load(), 2);
+}
+
+TEST(ObjectPool, FailsWhenEmptyIfAskedTo) {
+  ObjectPool<int> pool(1, [] { return std::make_unique<int>(7); }, {},
+                       {.when_empty = PoolOptions::WhenEmpty::fail});
+  auto held = pool.acquire();
+  EXPECT_THROW(pool.acquire(), PoolExhausted);
+}
+
+TEST(ObjectPool, WaitsUntilTimeoutThenFails) {
+  ObjectPool<int> pool(1, [] { return std::make_unique<int>(7); }, {},
+                       {.timeout = std::chrono::milliseconds(5)});
+  auto held = pool.acquire();
+  EXPECT_THROW(pool.acquire(), PoolExhausted);
+  EXPECT_EQ(pool.stats().waits, 1u);
+}
+
+TEST(ObjectPool, DiscardedObjectsAreReplaced) {
+  ObjectPool<int> pool(1, [] { return std::make_unique<int>(7); });
+  pool.acquire().discard();
+  auto again = pool.acquire();
+  EXPECT_EQ(*again, 7);
+  EXPECT_EQ(pool.stats().created, 2u);
+  EXPECT_EQ(pool.stats().discarded, 1u);
+}
+
+TEST(ObjectPool, NeverMoreThanCapacityUnderStress) {
+  constexpr std::size_t capacity = 3;
+  ObjectPool<int> pool(capacity, [] { return std::make_unique<int>(0); });
+  std::atomic<int> in_use{0}, peak{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 2000; ++i) {
+        auto lease = pool.acquire();
+        const int now = ++in_use;
+        int seen = peak.load();
+        while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+        }
+        ++*lease;
+        --in_use;
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_LE(peak.load(), static_cast<int>(capacity));
+  const PoolStats s = pool.stats();
+  EXPECT_LE(s.created, capacity);
+  EXPECT_LE(s.peak_in_use, capacity);
+  EXPECT_EQ(s.created + s.reused, 16000u);
+  EXPECT_EQ(s.in_use, 0u);
+}
+
+TEST(BufferPool, RoundsUpToAClassAndReusesReturnedBuffers) {
+  BufferPool pool;
+  EXPECT_EQ(pool.class_size(1), 256u);
+  EXPECT_EQ(pool.class_size(1000), 1024u);
+  EXPECT_EQ(pool.class_size(1 << 20), std::size_t{1} << 20);
+  const std::byte* first = nullptr;
+  {
+    Buffer b = pool.acquire(1000);
+    EXPECT_EQ(b.capacity(), 1024u);
+    EXPECT_EQ(b.size(), 1000u);
+    std::memset(b.data(), 'x', b.capacity());
+    first = b.data();
+  }
+  Buffer again = pool.acquire(900);  // same class: the same memory comes back
+  EXPECT_EQ(again.data(), first);
+  const BufferPoolStats s = pool.stats();
+  EXPECT_EQ(s.allocated, 1u);
+  EXPECT_EQ(s.reused, 1u);
+}
+
+TEST(BufferPool, SteadyStreamingAllocatesNothingAfterWarmUp) {
+  BufferPool pool;
+  for (int chunk = 0; chunk < 1000; ++chunk) {
+    Buffer a = pool.acquire(1 << 20);
+    Buffer b = pool.acquire(1 << 20);  // two chunks in flight at a time
+  }
+  EXPECT_EQ(pool.stats().allocated, 2u);
+  EXPECT_EQ(pool.stats().reused, 1998u);
+}
+
+TEST(BufferPool, KeepsAtMostItsBudgetAndPassesLargeRequestsThrough) {
+  BufferPool pool({.smallest_class = 256, .largest_class = 4096, .idle_bytes_per_class = 8192});
+  {
+    std::vector<Buffer> many;
+    for (int i = 0; i < 5; ++i) many.push_back(pool.acquire(4096));
+  }
+  EXPECT_EQ(pool.stats().idle_bytes, 8192u);  // two of five kept, three freed
+  EXPECT_EQ(pool.stats().released, 3u);
+  Buffer huge = pool.acquire(10000);
+  EXPECT_EQ(huge.capacity(), 10000u);
+  EXPECT_THROW(huge.resize(10001), std::length_error);
+  EXPECT_THROW(BufferPool({.smallest_class = 300}), Error);
+}
+
+TEST(BufferPool, ABufferMayOutliveItsPool) {
+  Buffer survivor;
+  {
+    BufferPool pool;
+    survivor = pool.acquire(512);
+  }
+  survivor.chars()[0] = 'a';  // the shelves live on until the last buffer is back
+  EXPECT_EQ(survivor.capacity(), 512u);
+}
+
+}  // namespace
+}  // namespace aetherflow
