@@ -1,17 +1,21 @@
 #pragma once
 // Providers: how a Context hands a resource to a node call. Each kind decides whether a
-// batch's calls on one thread can share one instance (per_thread, shared_concurrent, value:
-// resolved once per batch) or each call must acquire its own access (shared: a lock; pooled: a
-// lease; per_call: a fresh instance).
+// batch's calls on one thread can share one instance (per_thread, shared, shared_concurrent,
+// value: resolved once per batch) or each call must acquire its own (pooled: a lease;
+// per_call: a fresh instance). A shared resource also makes each call hold its lock.
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <typeinfo>
 #include <utility>
+#include <vector>
 
 #include <oneapi/tbb/enumerable_thread_specific.h>
 
@@ -21,13 +25,18 @@
 
 namespace aetherflow::detail {
 
-// What one call holds of a resource while it runs: a lock, a lease, or its own instance.
+// What one call holds of a resource while it runs: a lease, or its own instance.
 template <class T>
 struct Access {
   T* object = nullptr;
-  std::unique_lock<std::mutex> lock;
   Lease<T> lease;
   std::unique_ptr<T> own;
+};
+
+// The mutex a shared resource's calls take turns on, with what it saw.
+struct CallLock {
+  std::mutex mutex;
+  std::atomic<std::uint64_t> locks{0}, waits{0}, wait_ns{0};
 };
 
 class ProviderBase {
@@ -42,6 +51,8 @@ class ProviderBase {
   const std::string& name() const noexcept { return name_; }
   ProviderKind kind() const noexcept { return kind_; }
   virtual ResourceStats stats() const = 0;
+  // The lock a call must hold while it uses the resource, or null (see Shared).
+  virtual CallLock* call_lock() noexcept { return nullptr; }
 
  protected:
   ResourceStats base_stats() const;
@@ -90,41 +101,30 @@ class PerThread final : public Provider<T> {
   oneapi::tbb::enumerable_thread_specific<T> instances_;
 };
 
-// One instance, created when bound; the calls of every node using it take turns.
+// One instance, created when bound; the calls of every node using it take turns. The lock is
+// not taken here: a call takes all the locks of its shared resources together, in one global
+// order (CallLocks), so two nodes naming two shared resources in opposite orders cannot
+// deadlock.
 template <class T>
 class Shared final : public Provider<T> {
  public:
   Shared(std::string name, const Factory<T>& make)
       : Provider<T>(typeid(T), std::move(name), ProviderKind::shared), object_(make_object(make)) {}
-  Access<T> for_call(Waits& waits) override {
-    Access<T> access;
-    access.object = object_.get();
-    access.lock = std::unique_lock(mutex_, std::try_to_lock);
-    if (!access.lock.owns_lock()) {
-      const auto start = std::chrono::steady_clock::now();
-      access.lock.lock();
-      const auto waited = std::chrono::steady_clock::now() - start;
-      waits.add(waited);
-      lock_waits_.fetch_add(1, std::memory_order_relaxed);
-      wait_ns_.fetch_add(static_cast<std::uint64_t>(waited.count()), std::memory_order_relaxed);
-    }
-    locks_.fetch_add(1, std::memory_order_relaxed);
-    return access;
-  }
+  T* for_batch() override { return object_.get(); }
+  CallLock* call_lock() noexcept override { return &lock_; }
   T& object() noexcept { return *object_; }
   ResourceStats stats() const override {
     auto s = this->base_stats();
     s.instances = 1;
-    s.acquisitions = locks_.load();
-    s.waits = lock_waits_.load();
-    s.wait_time = std::chrono::nanoseconds(wait_ns_.load());
+    s.acquisitions = lock_.locks.load();
+    s.waits = lock_.waits.load();
+    s.wait_time = std::chrono::nanoseconds(lock_.wait_ns.load());
     return s;
   }
 
  private:
   std::unique_ptr<T> object_;
-  std::mutex mutex_;
-  std::atomic<std::uint64_t> locks_{0}, lock_waits_{0}, wait_ns_{0};
+  CallLock lock_;
 };
 
 // One instance, created when bound, used by every call at once: T must be thread-safe.
@@ -219,6 +219,51 @@ class PerCall final : public Provider<T> {
  private:
   Factory<T> make_;
   std::atomic<std::uint64_t> created_{0};
+};
+
+// The locks of one node's shared resources, taken together for each call, always in address
+// order: any two calls agree on the order, so they cannot deadlock on each other.
+class CallLocks {
+ public:
+  explicit CallLocks(std::span<ProviderBase* const> providers) {
+    for (auto* p : providers)
+      if (auto* lock = p->call_lock()) locks_.push_back(lock);
+    std::sort(locks_.begin(), locks_.end());
+    locks_.erase(std::unique(locks_.begin(), locks_.end()), locks_.end());
+  }
+
+  // Holds every lock until destroyed; a call that had to wait adds to `waits`.
+  class Held {
+   public:
+    Held(const std::vector<CallLock*>& locks, Waits& waits) : locks_(locks) {
+      for (CallLock* lock : locks_) {
+        if (!lock->mutex.try_lock()) {
+          const auto start = std::chrono::steady_clock::now();
+          lock->mutex.lock();
+          const auto waited = std::chrono::steady_clock::now() - start;
+          waits.add(waited);
+          lock->waits.fetch_add(1, std::memory_order_relaxed);
+          lock->wait_ns.fetch_add(static_cast<std::uint64_t>(waited.count()),
+                                  std::memory_order_relaxed);
+        }
+        lock->locks.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    ~Held() {
+      for (auto it = locks_.rbegin(); it != locks_.rend(); ++it) (*it)->mutex.unlock();
+    }
+    Held(const Held&) = delete;
+    Held& operator=(const Held&) = delete;
+
+   private:
+    const std::vector<CallLock*>& locks_;
+  };
+
+  const std::vector<CallLock*>& locks() const noexcept { return locks_; }
+  bool empty() const noexcept { return locks_.empty(); }
+
+ private:
+  std::vector<CallLock*> locks_;
 };
 
 }  // namespace aetherflow::detail

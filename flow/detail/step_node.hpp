@@ -71,10 +71,13 @@ class StepNode : public NodeImpl {
     }
 
     auto resources = make_resource_args<typename Sig::resources>(ctx.resources);
+    const CallLocks locks(ctx.resources);
     // One call of the body: the item, the resources (held for the call), then `extra` (the
     // emitter). Framework wrappers such as repeat take the call context instead.
     auto call = [&](auto&& item, auto&... extra) -> decltype(auto) {
       using Item = decltype(item);
+      std::optional<CallLocks::Held> held;
+      if (!locks.empty()) held.emplace(locks.locks(), ctx.counts.waits);
       return with_resources(resources, ctx.counts.waits, [&](auto&&... r) -> decltype(auto) {
         if constexpr (std::is_invocable_v<F&, Item, CallContext&>)
           return fn_(std::forward<Item>(item), ctx);
