@@ -71,19 +71,27 @@ class StepNode : public NodeImpl {
     }
 
     auto resources = make_resource_args<typename Sig::resources>(ctx.resources);
-    const CallLocks locks(ctx.resources);
-    // One call of the body: the item, the resources (held for the call), then `extra` (the
-    // emitter). Framework wrappers such as repeat take the call context instead.
-    auto call = [&](auto&& item, auto&... extra) -> decltype(auto) {
+    // One call of the body: the item, the resources, then `extra` (the emitter). Framework
+    // wrappers such as repeat take the call context instead.
+    auto invoke = [&](auto&& item, auto&... extra) -> decltype(auto) {
       using Item = decltype(item);
-      std::optional<CallLocks::Held> held;
-      if (!locks.empty()) held.emplace(locks.locks(), ctx.counts.waits);
       return with_resources(resources, ctx.counts.waits, [&](auto&&... r) -> decltype(auto) {
         if constexpr (std::is_invocable_v<F&, Item, CallContext&>)
           return fn_(std::forward<Item>(item), ctx);
         else
           return fn_(std::forward<Item>(item), std::forward<decltype(r)>(r)..., extra...);
       });
+    };
+    // The same, holding the locks of the node's shared resources for the call, if it has any.
+    const CallLocks locks(ctx.resources);
+    auto call = [&](auto&& item, auto&... extra) -> decltype(auto) {
+      if constexpr (std::tuple_size_v < typename Sig::resources >> 0) {
+        if (!locks.empty()) {
+          const CallLocks::Held held(locks.locks(), ctx.counts.waits);
+          return invoke(std::forward<decltype(item)>(item), extra...);
+        }
+      }
+      return invoke(std::forward<decltype(item)>(item), extra...);
     };
 
     std::size_t kept = 0;  // items emitted so far (in place: also the next write position)
