@@ -7,7 +7,7 @@ install(TARGETS aetherflow EXPORT aetherflowTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-foreach(dir flow contexts)
+foreach(dir flow contexts nodes)
   install(DIRECTORY ${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/aetherflow/${dir}
     FILES_MATCHING PATTERN "*.hpp")
 endforeach()

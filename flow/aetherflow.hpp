@@ -1,9 +1,16 @@
 #pragma once
 // Everything a user of AetherFlow needs, in one include.
 
+#include <contexts/buffer_pool.hpp>
+#include <contexts/context.hpp>
+#include <contexts/object_pool.hpp>
 #include <flow/emitter.hpp>
 #include <flow/errors.hpp>
 #include <flow/flow.hpp>
 #include <flow/node.hpp>
 #include <flow/options.hpp>
 #include <flow/report.hpp>
+#include <flow/source.hpp>
+#include <nodes/progress_bar.hpp>
+#include <nodes/read_chunks.hpp>
+#include <nodes/read_lines.hpp>

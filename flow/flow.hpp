@@ -79,10 +79,19 @@ class Flow {
         std::move(name), NodeOptions{}, std::move(generator)));
   }
 
+  // A source object with a reader that fills batches (see flow/source.hpp), such as
+  // nodes/read_lines.hpp's read_lines("access.log").
+  template <BatchSource S>
+  auto source(std::string name, S source) {
+    return add<Node<void, typename S::item_type>>(std::make_shared<detail::ReaderSource<S>>(
+        std::move(name), NodeOptions{}, std::move(source)));
+  }
+
   // A source that emits the elements of `range`. An lvalue range is referenced, not copied:
   // it must outlive the runs. Each run iterates it from the beginning.
   template <std::ranges::input_range R>
-  requires(!detail::Generator<R>) auto source(std::string name, R&& range) {
+  requires(!detail::Generator<R> &&
+           !BatchSource<std::remove_cvref_t<R>>) auto source(std::string name, R&& range) {
     auto view = std::views::all(std::forward<R>(range));
     using T = std::ranges::range_value_t<decltype(view)>;
     return add<Node<void, T>>(std::make_shared<detail::RangeSource<decltype(view)>>(

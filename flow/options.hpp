@@ -3,7 +3,10 @@
 //   flow.node("parse", parse, {.concurrency = aetherflow::serial});
 //   flow.run({.threads = 2, .batch_size = 512});
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <optional>
 
 namespace aetherflow {
@@ -27,6 +30,23 @@ struct RepeatOptions {
   NodeOptions node = {};
 };
 
+// Where a run is: passed to RunOptions::progress every progress_interval, and once at the end.
+struct Progress {
+  std::uint64_t items = 0;                   // emitted by the sources so far
+  std::uint64_t bytes = 0;                   // read by the sources that read bytes
+  std::optional<std::uint64_t> total_bytes;  // when every such source knows its size
+  std::chrono::nanoseconds elapsed{0};
+  double items_per_second = 0;
+  double bytes_per_second = 0;
+  std::optional<std::chrono::nanoseconds> eta;  // from bytes, when the total is known
+  bool done = false;                            // the last report of a run that finished
+  // Fraction of the bytes read, 0 to 1, when the total is known.
+  std::optional<double> fraction() const {
+    if (!total_bytes) return std::nullopt;
+    return *total_bytes ? static_cast<double>(bytes) / static_cast<double>(*total_bytes) : 1.0;
+  }
+};
+
 struct RunOptions {
   // Worker threads. 0: the AETHERFLOW_THREADS environment variable if set, else every core.
   std::size_t threads = 0;
@@ -34,6 +54,10 @@ struct RunOptions {
   std::size_t batch_size = 256;
   // Source batches in flight at once, per source (back-pressure). 0: four per thread.
   std::size_t max_batches_in_flight = 0;
+  // Called with the run's progress from a source's thread, at most once per interval, and
+  // once more when the run has finished. Keep it short: the source waits for it.
+  std::function<void(const Progress&)> progress = {};
+  std::chrono::milliseconds progress_interval{200};
 };
 
 }  // namespace aetherflow

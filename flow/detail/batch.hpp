@@ -5,6 +5,7 @@
 // simply leaves its slot out, so nothing ever waits for it.
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -23,14 +24,17 @@ class InFlightToken : public RefCounted {
    protected:
     ~Gate() = default;
   };
-  explicit InFlightToken(Gate* gate) : gate_(gate) {}
+  InFlightToken(Gate* gate, std::shared_ptr<const void> keep)
+      : gate_(gate), keep_(std::move(keep)) {}
 
  private:
   void last_reference_dropped() const noexcept override {
-    gate_->batch_done();
-    delete this;
+    Gate* gate = gate_;
+    delete this;  // releases `keep_` (a chunk buffer, say) before the source may read more
+    gate->batch_done();
   }
   Gate* gate_;
+  std::shared_ptr<const void> keep_;  // memory the source batch's items point into
 };
 
 class BatchBase : public RefCounted {
@@ -42,6 +46,10 @@ class BatchBase : public RefCounted {
   // receiving nodes then read its items and copy what they need. An unshared batch belongs to
   // the one node receiving it, which may move items out or rewrite the batch in place.
   bool shared = false;
+  // Set by a source whose items point into memory it owns (a chunk buffer): the executor
+  // hands it to the batch's in-flight token, which releases it when every batch derived
+  // from this one is done.
+  std::shared_ptr<const void> keep;
 };
 
 template <class T>

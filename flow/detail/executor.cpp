@@ -98,6 +98,12 @@ struct Compiled {
   std::vector<tf::sender<Msg>*> outputs;
 };
 
+// Where one source is, published by its body for progress reports on any thread.
+struct SourceProgress {
+  std::atomic<std::uint64_t> items{0}, bytes{0};
+  std::atomic<std::int64_t> total_bytes{-1};  // -1: unknown
+};
+
 // Ordered sink state: the parts of each sequence number that arrived ahead of their turn.
 struct Reorder {
   std::uint64_t next = 0;
@@ -111,6 +117,7 @@ class Run {
       : flow_(flow),
         plan_(plan),
         resources_(resources),
+        options_(options),
         threads_(resolve_threads(options.threads)),
         batch_size_(options.batch_size),
         in_flight_(options.max_batches_in_flight ? options.max_batches_in_flight : 4 * threads_),
@@ -126,11 +133,6 @@ class Run {
   RunReport go() {
     log().debug("run of flow '{}': {} nodes, {} threads, batch size {}, {} batches in flight",
                 flow_.name, flow_.nodes.size(), threads_, batch_size_, in_flight_);
-    const auto start = std::chrono::steady_clock::now();
-    auto elapsed = [&start] {
-      return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
-                                                                  start);
-    };
     oneapi::tbb::task_arena arena(static_cast<int>(threads_));
     try {
       arena.execute([this] { build_and_wait(); });
@@ -138,10 +140,58 @@ class Run {
       e.set_report(report(elapsed()));
       throw;
     }
+    if (options_.progress) options_.progress(progress(true));
     return report(elapsed());
   }
 
  private:
+  std::chrono::nanoseconds elapsed() const {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
+                                                                start_);
+  }
+
+  Progress progress(bool done) const {
+    Progress p;
+    p.done = done;
+    p.elapsed = elapsed();
+    bool reads_bytes = false, totals_known = true;
+    std::uint64_t total = 0;
+    for (const auto& source : progress_) {
+      p.items += source.items.load(std::memory_order_relaxed);
+      const std::uint64_t bytes = source.bytes.load(std::memory_order_relaxed);
+      const std::int64_t source_total = source.total_bytes.load(std::memory_order_relaxed);
+      p.bytes += bytes;
+      if (bytes == 0 && source_total < 0) continue;  // a source that reads no bytes
+      reads_bytes = true;
+      if (source_total < 0)
+        totals_known = false;
+      else
+        total += static_cast<std::uint64_t>(source_total);
+    }
+    if (reads_bytes && totals_known) p.total_bytes = total;
+    const double seconds = std::chrono::duration<double>(p.elapsed).count();
+    if (seconds > 0) {
+      p.items_per_second = static_cast<double>(p.items) / seconds;
+      p.bytes_per_second = static_cast<double>(p.bytes) / seconds;
+    }
+    if (p.total_bytes && p.bytes > 0 && p.bytes <= *p.total_bytes)
+      p.eta = std::chrono::duration_cast<std::chrono::nanoseconds>(
+          p.elapsed *
+          (static_cast<double>(*p.total_bytes - p.bytes) / static_cast<double>(p.bytes)));
+    return p;
+  }
+
+  // Reports progress if the interval has passed since the last report; one source at a time.
+  void maybe_report_progress() {
+    if (!options_.progress) return;
+    const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+    const auto interval = std::chrono::nanoseconds(options_.progress_interval).count();
+    auto last = last_report_.load(std::memory_order_relaxed);
+    if (now - last < interval) return;
+    if (!last_report_.compare_exchange_strong(last, now)) return;  // another source reports
+    options_.progress(progress(false));
+  }
+
   void build_and_wait() {
     tf::graph graph;  // built inside the arena, so its tasks run there
     std::vector<std::unique_ptr<tf::graph_node>> nodes;
@@ -230,8 +280,9 @@ class Run {
 
   Compiled source(const NodeRuntime& rt) {
     auto& gate = gates_.emplace_back();
+    auto& published = progress_.emplace_back();
     std::shared_ptr<SourceCursor> cursor = rt.node->open();
-    auto body = [this, &rt, &gate, cursor,
+    auto body = [this, &rt, &gate, &published, cursor,
                  seq = std::uint64_t{0}](oneapi::tbb::flow_control& fc) mutable -> Msg {
       Msg batch;
       if (!stop_.load(std::memory_order_relaxed))
@@ -241,9 +292,16 @@ class Run {
         return {};
       }
       batch->seq = seq++;
-      batch->token = make_ref<InFlightToken>(&gate);
+      batch->token = make_ref<InFlightToken>(&gate, std::move(batch->keep));
       mark_shared(rt, {&batch, 1});
       rt.counts->out.fetch_add(batch->slots.size(), std::memory_order_relaxed);
+      published.items.fetch_add(batch->slots.size(), std::memory_order_relaxed);
+      const SourcePosition position = cursor->position();
+      published.bytes.store(position.bytes, std::memory_order_relaxed);
+      published.total_bytes.store(
+          position.total_bytes ? static_cast<std::int64_t>(*position.total_bytes) : -1,
+          std::memory_order_relaxed);
+      maybe_report_progress();
       return batch;
     };
     auto& input = own<tf::input_node<Msg>>(*graph_, std::move(body));
@@ -364,6 +422,7 @@ class Run {
   const FlowData& flow_;
   const Plan& plan_;
   const std::vector<std::vector<ProviderBase*>>& resources_;
+  const RunOptions& options_;
   const std::size_t threads_;
   const std::size_t batch_size_;
   const std::size_t in_flight_;
@@ -374,6 +433,9 @@ class Run {
   std::deque<SourceGate> gates_;
   std::vector<tf::input_node<Msg>*> sources_;
   std::atomic<bool> stop_{false};
+  const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::deque<SourceProgress> progress_;
+  std::atomic<std::int64_t> last_report_{0};
   tf::graph* graph_ = nullptr;
   std::vector<std::unique_ptr<tf::graph_node>>* nodes_ = nullptr;
 };

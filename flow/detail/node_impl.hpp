@@ -13,6 +13,7 @@
 #include <contexts/detail/waits.hpp>
 #include <flow/detail/batch.hpp>
 #include <flow/options.hpp>
+#include <flow/source.hpp>
 
 namespace aetherflow::detail {
 
@@ -50,6 +51,8 @@ class SourceCursor {
   virtual ~SourceCursor() = default;
   // The next batch of at most max_items (slots 0..n-1), or an empty handle at the end.
   virtual BatchHandle next(std::size_t max_items) = 0;
+  // How far the source is through its input, for progress reports.
+  virtual SourcePosition position() const { return {}; }
 };
 
 class NodeImpl {

@@ -10,6 +10,7 @@
 
 #include <flow/detail/batch.hpp>
 #include <flow/detail/node_impl.hpp>
+#include <flow/source.hpp>
 
 namespace aetherflow::detail {
 
@@ -98,6 +99,46 @@ class GeneratorSource final : public SourceNode<typename std::invoke_result_t<G&
   };
 
   G generator_;
+};
+
+// A source object with a reader (flow/source.hpp): each run opens a new reader.
+template <BatchSource S>
+class ReaderSource final : public SourceNode<typename S::item_type> {
+  using T = typename S::item_type;
+  using Reader = decltype(std::declval<const S&>().open());
+
+ public:
+  ReaderSource(std::string name, NodeOptions options, S source)
+      : SourceNode<T>(std::move(name), options), source_(std::move(source)) {}
+
+  std::unique_ptr<SourceCursor> open() const override {
+    return std::make_unique<Cursor>(source_.open());
+  }
+
+ private:
+  class Cursor final : public SourceCursor {
+   public:
+    explicit Cursor(Reader reader) : reader_(std::move(reader)) {}
+    BatchHandle next(std::size_t max_items) override {
+      auto b = new_source_batch<T>(max_items);
+      SourceBatch<T> batch(*b, max_items);
+      while (batch.empty() && !done_) done_ = !reader_.fill(batch);
+      if (batch.empty()) return {};
+      return b;
+    }
+    SourcePosition position() const override {
+      if constexpr (ReportsPosition<Reader>)
+        return reader_.position();
+      else
+        return {};
+    }
+
+   private:
+    Reader reader_;
+    bool done_ = false;
+  };
+
+  S source_;
 };
 
 }  // namespace aetherflow::detail

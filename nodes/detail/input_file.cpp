@@ -1,0 +1,67 @@
+#include <nodes/detail/input_file.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include <nodes/io_error.hpp>
+
+namespace aetherflow::detail {
+
+InputFile::InputFile(std::string path, std::string who)
+    : path_(std::move(path)), who_(std::move(who)) {
+  if (path_ == "-") {
+    fd_ = STDIN_FILENO;
+    owns_fd_ = false;
+  } else {
+    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0)
+      throw IoError(fmt::format("{}: cannot open '{}': {}", who_, path_, std::strerror(errno)));
+  }
+  struct stat info {};
+  if (::fstat(fd_, &info) == 0) {
+    if (S_ISDIR(info.st_mode)) {
+      if (owns_fd_) ::close(fd_);
+      throw IoError(fmt::format("{}: cannot read '{}': {}", who_, path_, std::strerror(EISDIR)));
+    }
+    if (S_ISREG(info.st_mode)) size_ = static_cast<std::uint64_t>(info.st_size);
+  }
+  if (size_) ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+}
+
+InputFile::InputFile(InputFile&& other) noexcept
+    : path_(std::move(other.path_)),
+      who_(std::move(other.who_)),
+      fd_(std::exchange(other.fd_, -1)),
+      owns_fd_(other.owns_fd_),
+      at_end_(other.at_end_),
+      offset_(other.offset_),
+      size_(other.size_) {}
+
+InputFile::~InputFile() {
+  if (fd_ >= 0 && owns_fd_) ::close(fd_);
+}
+
+std::size_t InputFile::read_fully(char* out, std::size_t n) {
+  std::size_t done = 0;
+  while (done < n && !at_end_) {
+    const ssize_t got = ::read(fd_, out + done, n - done);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw IoError(fmt::format("{}: read error in '{}' at byte offset {}: {}", who_, path_,
+                                offset_, std::strerror(errno)));
+    }
+    if (got == 0) at_end_ = true;
+    done += static_cast<std::size_t>(got);
+    offset_ += static_cast<std::uint64_t>(got);
+  }
+  return done;
+}
+
+}  // namespace aetherflow::detail

@@ -1,0 +1,65 @@
+#include <nodes/read_chunks.hpp>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace aetherflow {
+
+ChunkSource::ChunkSource(std::string path, std::size_t bytes)
+    : path_(std::move(path)), bytes_(bytes), pool_(std::make_shared<BufferPool>()) {
+  if (bytes_ == 0)
+    throw Error(fmt::format("read_chunks('{}'): chunk size must be at least 1", path_));
+}
+
+ChunkSource::Reader::Reader(const ChunkSource& source)
+    : file_(source.path_, "read_chunks"), bytes_(source.bytes_), pool_(source.pool_) {}
+
+bool ChunkSource::Reader::fill(SourceBatch<Chunk>& batch) {
+  auto buffer = std::make_shared<Buffer>(pool_->acquire(bytes_));
+  const std::uint64_t offset = file_.offset();
+  buffer->resize(file_.read_fully(buffer->chars(), bytes_));
+  if (buffer->size() > 0) batch.push(Chunk{std::move(buffer), offset});
+  return !file_.at_end();
+}
+
+RecordSource::RecordSource(std::string path, std::size_t record_size, std::size_t chunk_size)
+    : path_(std::move(path)),
+      record_size_(record_size),
+      chunk_bytes_(std::max<std::size_t>(1, chunk_size / std::max<std::size_t>(1, record_size)) *
+                   record_size),
+      pool_(std::make_shared<BufferPool>()) {
+  if (record_size_ == 0)
+    throw Error(fmt::format("read_records('{}'): record size must be at least 1", path_));
+}
+
+RecordSource::Reader::Reader(const RecordSource& source)
+    : file_(source.path_, "read_records"),
+      record_size_(source.record_size_),
+      chunk_bytes_(source.chunk_bytes_),
+      pool_(source.pool_) {}
+
+bool RecordSource::Reader::fill(SourceBatch<std::span<const std::byte>>& batch) {
+  while (!batch.full()) {
+    if (pos_ == valid_) {
+      if (file_.at_end()) return false;
+      if (!batch.empty()) return true;  // a batch never spans two chunks
+      chunk_offset_ += valid_;
+      chunk_ = std::make_shared<Buffer>(pool_->acquire(chunk_bytes_));
+      valid_ = file_.read_fully(chunk_->chars(), chunk_bytes_);
+      pos_ = 0;
+      if (valid_ % record_size_ != 0)
+        throw IoError(fmt::format(
+            "read_records: '{}' ends with a partial record: {} bytes at offset {} (record size {})",
+            file_.path(), valid_ % record_size_, chunk_offset_ + valid_ - valid_ % record_size_,
+            record_size_));
+      continue;
+    }
+    if (batch.empty()) batch.keep_alive(chunk_);
+    batch.push(std::span<const std::byte>(chunk_->data() + pos_, record_size_));
+    pos_ += record_size_;
+  }
+  return true;
+}
+
+}  // namespace aetherflow
