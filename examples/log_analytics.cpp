@@ -1,18 +1,21 @@
-// Access-log analytics: parse each line of a web server log, look at every request three ways
+// Access-log analytics: stream a web server log line by line, look at every request three ways
 // at once (which page, what status, how many bytes), join the three views of each request,
 // and tally. Errors take a second route to their own ordered sink.
 //
-//   log_analytics [--lines N] [--threads T] [--batch B] [--seed S] [--dot FILE]
+//   log_analytics [--input FILE | --lines N] [--threads T] [--batch B] [--dot FILE]
 //
-// The log is generated (seeded, deterministic) in the common log format. Reading real log
-// files, far larger than memory, comes with the streaming sources.
+// Without --input, a log of N lines (default 1,000,000) is generated first, in the common log
+// format, seeded and deterministic (scripts/datagen.hpp). A progress bar shows on a terminal.
 
 #include <flow/aetherflow.hpp>
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -21,13 +24,15 @@
 #include <string_view>
 #include <vector>
 
+#include <scripts/datagen.hpp>
+
 namespace {
 
 struct Options {
-  std::uint64_t lines = 2'000'000;
+  std::string input;
+  std::uint64_t lines = 1'000'000;
   std::size_t threads = 0;
   std::size_t batch = 256;
-  std::uint64_t seed = 42;
   std::string dot;
 };
 
@@ -36,56 +41,33 @@ Options parse_options(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string_view flag = argv[i];
     const char* value = argv[i + 1];
-    if (flag == "--lines")
+    if (flag == "--input") {
+      o.input = value;
+    } else if (flag == "--lines") {
       o.lines = std::strtoull(value, nullptr, 10);
-    else if (flag == "--threads")
+    } else if (flag == "--threads") {
       o.threads = std::strtoul(value, nullptr, 10);
-    else if (flag == "--batch")
+    } else if (flag == "--batch") {
       o.batch = std::strtoul(value, nullptr, 10);
-    else if (flag == "--seed")
-      o.seed = std::strtoull(value, nullptr, 10);
-    else if (flag == "--dot")
+    } else if (flag == "--dot") {
       o.dot = value;
-    else {
-      std::cerr << "unknown option " << flag << "\n";
+    } else {
+      std::cerr << "usage: log_analytics [--input FILE | --lines N] [--threads T] [--batch B] "
+                   "[--dot FILE]\n";
       std::exit(2);
     }
   }
   return o;
 }
 
-// A seeded generator of common-log-format lines; about one line in 200 is garbage.
-class LogGenerator {
- public:
-  LogGenerator(std::uint64_t lines, std::uint64_t seed) : left_(lines), state_(seed | 1) {}
-
-  std::optional<std::string> operator()() {
-    if (left_ == 0) return std::nullopt;
-    --left_;
-    const auto r = next();
-    if (r % 200 == 0) return "garbage line " + std::to_string(r);
-    static constexpr std::string_view pages[] = {
-        "/", "/index.html", "/about", "/products", "/products/42", "/cart", "/api/search"};
-    static constexpr int statuses[] = {200, 200, 200, 200, 200, 304, 404, 500};
-    const auto page = pages[(r >> 8) % std::size(pages)];
-    const int status = statuses[(r >> 16) % std::size(statuses)];
-    const auto bytes = status == 304 ? 0 : 200 + (r >> 24) % 50'000;
-    return "10.0." + std::to_string((r >> 32) % 256) + "." + std::to_string((r >> 40) % 256) +
-           " - - [22/Nov/2026:10:00:00 +0000] \"GET " + std::string(page) +
-           "?q=" + std::to_string(r % 97) + " HTTP/1.1\" " + std::to_string(status) + " " +
-           std::to_string(bytes);
-  }
-
- private:
-  std::uint64_t next() {  // xorshift64*
-    state_ ^= state_ >> 12;
-    state_ ^= state_ << 25;
-    state_ ^= state_ >> 27;
-    return state_ * 2685821657736338717ULL;
-  }
-  std::uint64_t left_;
-  std::uint64_t state_;
-};
+// Generates a log of about `lines` lines (at ~85 bytes a line) in the temporary directory.
+std::string generate_log(std::uint64_t lines) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("aetherflow_access_" + std::to_string(::getpid()) + ".log"))
+                               .string();
+  aetherflow::datagen::write_file(path, aetherflow::datagen::Kind::access_log, lines * 85);
+  return path;
+}
 
 struct Request {
   std::string path;  // without the query string
@@ -94,7 +76,7 @@ struct Request {
 };
 
 // host ident user [time] "METHOD path PROTOCOL" status bytes
-std::optional<Request> parse(const std::string& line) {
+std::optional<Request> parse(std::string_view line) {
   const auto open = line.find('"');
   const auto close = line.find('"', open + 1);
   if (open == std::string::npos || close == std::string::npos) return std::nullopt;
@@ -105,11 +87,12 @@ std::optional<Request> parse(const std::string& line) {
   auto path = request.substr(space1 + 1, space2 - space1 - 1);
   path = path.substr(0, path.find('?'));
 
+  if (close + 2 >= line.size()) return std::nullopt;
   Request r{std::string(path)};
   const char* p = line.data() + close + 2;
   const char* end = line.data() + line.size();
   auto [after_status, e1] = std::from_chars(p, end, r.status);
-  if (e1 != std::errc()) return std::nullopt;
+  if (e1 != std::errc() || after_status == end) return std::nullopt;
   auto [after_bytes, e2] = std::from_chars(after_status + 1, end, r.bytes);
   if (e2 != std::errc()) return std::nullopt;
   return r;
@@ -131,7 +114,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> first_errors;
   std::uint64_t errors = 0;
 
-  auto lines = flow.source("log", LogGenerator(options.lines, options.seed));
+  const std::string input = options.input.empty() ? generate_log(options.lines) : options.input;
+  auto lines = flow.source("log", aetherflow::read_lines(input));
   auto requests = flow.node("parse", parse);
   auto page = flow.node("page", [](const Request& r) { return r.path; });
   auto status_class = flow.node(
@@ -165,7 +149,10 @@ int main(int argc, char** argv) {
   if (!options.dot.empty()) std::ofstream(options.dot) << flow.to_dot();
 
   const aetherflow::RunReport report =
-      flow.run({.threads = options.threads, .batch_size = options.batch});
+      flow.run({.threads = options.threads,
+                .batch_size = options.batch,
+                .progress = aetherflow::ProgressBar(std::filesystem::path(input).filename())});
+  if (options.input.empty()) std::filesystem::remove(input);
 
   std::cout << report << "\n";
   std::cout << "requests " << tally.requests << ", bytes served " << tally.bytes << "\n";

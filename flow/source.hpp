@@ -63,9 +63,10 @@ class SourceBatch {
 template <class S>
 concept BatchSource = requires(const S& source) {
   typename S::item_type;
-  { source.open() };
-} && requires(decltype(std::declval<const S&>().open())& reader,
-              SourceBatch<typename S::item_type>& batch) {
+  {source.open()};
+}
+&&requires(decltype(std::declval<const S&>().open())& reader,
+           SourceBatch<typename S::item_type>& batch) {
   { reader.fill(batch) } -> std::convertible_to<bool>;
 };
 

@@ -15,8 +15,13 @@ class RateCollector : public benchmark::ConsoleReporter {
     ConsoleReporter::ReportRuns(runs);
     for (const auto& run : runs) {
       if (run.run_type != Run::RT_Iteration && run.aggregate_name != "median") continue;
-      const auto it = run.counters.find("items_per_second");
-      if (it != run.counters.end()) rates[run.run_name.str()] = it->second.value;
+      // Items per second where the benchmark counts items, else bytes per second.
+      for (const char* rate : {"items_per_second", "bytes_per_second"}) {
+        const auto it = run.counters.find(rate);
+        if (it == run.counters.end()) continue;
+        rates[run.run_name.str()] = it->second.value;
+        break;
+      }
     }
   }
   std::map<std::string, double> rates;
@@ -31,17 +36,17 @@ int run_with_ratios(int argc, char** argv, const std::vector<Ratio>& ratios) {
   benchmark::RunSpecifiedBenchmarks(&collector);
   benchmark::Shutdown();
 
-  std::printf("\n%-40s %12s %8s\n", "ratio (items/s, same run)", "measured", "goal");
+  std::printf("\n%-48s %12s %8s\n", "ratio (items/s or bytes/s, same run)", "measured", "goal");
   for (const auto& r : ratios) {
     const auto num = collector.rates.find(r.numerator);
     const auto den = collector.rates.find(r.denominator);
     if (num == collector.rates.end() || den == collector.rates.end() || den->second == 0) continue;
     const double ratio = num->second / den->second;
     if (r.goal > 0)
-      std::printf("%-40s %11.2fx %7.2fx %s\n", r.label.c_str(), ratio, r.goal,
+      std::printf("%-48s %11.2fx %7.2fx %s\n", r.label.c_str(), ratio, r.goal,
                   ratio >= r.goal ? "met" : "MISSED");
     else
-      std::printf("%-40s %11.2fx %8s\n", r.label.c_str(), ratio, "-");
+      std::printf("%-48s %11.2fx %8s\n", r.label.c_str(), ratio, "-");
   }
   return 0;
 }
