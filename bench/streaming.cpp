@@ -22,12 +22,16 @@
 
 #include <benchmark/benchmark.h>
 
+#include <examples/support/words.hpp>
 #include <flow/aetherflow.hpp>
 #include <scripts/datagen.hpp>
 
 #include "support/ratio_main.hpp"
 
 namespace {
+
+using aetherflow::examples::count_words;
+using aetherflow::examples::WordCounts;
 
 // The generated input, made once per process, removed at exit.
 const std::string& input() {
@@ -48,28 +52,6 @@ const std::string& input() {
 
 std::uint64_t file_size() {
   return std::filesystem::file_size(input());
-}
-
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-using WordCounts = std::unordered_map<std::string, std::uint64_t, StringHash, std::equal_to<>>;
-
-// The tokeniser both word counts share.
-void count_words(std::string_view line, WordCounts& counts) {
-  std::size_t start = 0;
-  while (start < line.size()) {
-    const std::size_t end = std::min(line.find(' ', start), line.size());
-    if (end > start) {
-      const std::string_view word = line.substr(start, end - start);
-      if (auto it = counts.find(word); it != counts.end())
-        ++it->second;
-      else
-        counts.emplace(word, 1);
-    }
-    start = end + 1;
-  }
 }
 
 // Calls on_line for each line of the input, with a hand-written read() + memchr loop.
@@ -143,10 +125,7 @@ void AetherFlow_WordCount(benchmark::State& state) {
     aetherflow::Context ctx;
     ctx.per_thread<WordCounts>();
     flow.run(ctx, {.threads = static_cast<std::size_t>(state.range(0)), .batch_size = 1024});
-    const WordCounts total = ctx.combine<WordCounts>([](WordCounts a, const WordCounts& b) {
-      for (const auto& [word, n] : b) a[word] += n;
-      return a;
-    });
+    const WordCounts total = ctx.combine<WordCounts>(aetherflow::examples::merge);
     benchmark::DoNotOptimize(total.size());
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * file_size()));

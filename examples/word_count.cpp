@@ -20,33 +20,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include <examples/support/words.hpp>
 #include <scripts/datagen.hpp>
 
-namespace {
-
-// Word -> count, with lookups by string_view so that counting copies no word already seen.
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-using WordCounts = std::unordered_map<std::string, std::uint64_t, StringHash, std::equal_to<>>;
-
-void count_words(std::string_view line, WordCounts& counts) {
-  std::size_t start = 0;
-  while (start < line.size()) {
-    const std::size_t end = std::min(line.find(' ', start), line.size());
-    if (end > start) {
-      const std::string_view word = line.substr(start, end - start);
-      if (auto it = counts.find(word); it != counts.end())
-        ++it->second;
-      else
-        counts.emplace(word, 1);
-    }
-    start = end + 1;
-  }
-}
-
-}  // namespace
+using aetherflow::examples::count_words;
+using aetherflow::examples::WordCounts;
 
 int main(int argc, char** argv) {
   std::string input;
@@ -86,10 +64,7 @@ int main(int argc, char** argv) {
       flow.run(ctx, {.threads = threads, .progress = aetherflow::ProgressBar("word_count")});
   if (generated) std::filesystem::remove(input);
 
-  const WordCounts total = ctx.combine<WordCounts>([](WordCounts a, const WordCounts& b) {
-    for (const auto& [word, n] : b) a[word] += n;
-    return a;
-  });
+  const WordCounts total = ctx.combine<WordCounts>(aetherflow::examples::merge);
   std::vector<std::pair<std::uint64_t, std::string>> ranked;
   std::uint64_t words = 0;
   for (const auto& [word, n] : total) {
