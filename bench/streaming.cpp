@@ -1,6 +1,7 @@
 // Streaming speed, on a generated text file that fits the page cache, in one run:
 //   (a) hand-written: read() into a 1 MiB buffer + memchr, counting lines and bytes
 //   (b) AetherFlow: read_lines -> count sink
+//   (b') the same with a progress callback attached: the cost of progress reports
 //   (c) AetherFlow word count (read_lines -> tokenise into per_thread tables, merged at the end)
 //       at 1 and 2 threads, against the same word count hand-written single-threaded
 // Goals: (b) >= 0.5x (a); (c) at 2 threads >= 1.6x its hand-written twin.
@@ -90,6 +91,7 @@ void Hand_CountLines(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * file_size()));
 }
 
+// range(0): threads; range(1): 1 to report progress (to a callback that does nothing).
 void AetherFlow_CountLines(benchmark::State& state) {
   std::uint64_t lines = 0, bytes = 0;
   aetherflow::Flow flow("count_lines");
@@ -101,7 +103,10 @@ void AetherFlow_CountLines(benchmark::State& state) {
   source >> count;
   for (auto _ : state) {
     lines = bytes = 0;
-    flow.run({.threads = static_cast<std::size_t>(state.range(0)), .batch_size = 4096});
+    aetherflow::RunOptions options{.threads = static_cast<std::size_t>(state.range(0)),
+                                   .batch_size = 4096};
+    if (state.range(1)) options.progress = [](const aetherflow::Progress&) {};
+    flow.run(options);
     benchmark::DoNotOptimize(lines);
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * file_size()));
@@ -135,9 +140,10 @@ void AetherFlow_WordCount(benchmark::State& state) {
 
 BENCHMARK(Hand_CountLines)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(AetherFlow_CountLines)
-    ->ArgName("threads")
-    ->Arg(1)
-    ->Arg(2)
+    ->ArgNames({"threads", "progress"})
+    ->Args({1, 0})
+    ->Args({2, 0})
+    ->Args({1, 1})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(Hand_WordCount)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -152,10 +158,13 @@ int main(int argc, char** argv) {
   input();  // generate the file now, outside every timed loop
   return aetherflow::bench::run_with_ratios(
       argc, argv,
-      {{"(b) read_lines->count / (a) hand loop, 1 thr", "AetherFlow_CountLines/threads:1/real_time",
-        "Hand_CountLines/real_time", 0.5},
-       {"(b) read_lines->count / (a) hand loop, 2 thr", "AetherFlow_CountLines/threads:2/real_time",
-        "Hand_CountLines/real_time", 0.5},
+      {{"(b) read_lines->count / (a) hand loop, 1 thr",
+        "AetherFlow_CountLines/threads:1/progress:0/real_time", "Hand_CountLines/real_time", 0.5},
+       {"(b) read_lines->count / (a) hand loop, 2 thr",
+        "AetherFlow_CountLines/threads:2/progress:0/real_time", "Hand_CountLines/real_time", 0.5},
+       {"progress reports on / off, read_lines->count",
+        "AetherFlow_CountLines/threads:1/progress:1/real_time",
+        "AetherFlow_CountLines/threads:1/progress:0/real_time", 0},
        {"(c) word count 1 thread / hand-written", "AetherFlow_WordCount/threads:1/real_time",
         "Hand_WordCount/real_time", 0},
        {"(c) word count 2 threads / hand-written", "AetherFlow_WordCount/threads:2/real_time",
