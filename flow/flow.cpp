@@ -1,7 +1,12 @@
 #include <flow/flow.hpp>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
 #include <flow/detail/bind_resources.hpp>
 #include <flow/detail/executor.hpp>
+#include <flow/detail/log.hpp>
 #include <flow/detail/plan.hpp>
 #include <flow/errors.hpp>
 
@@ -80,6 +85,34 @@ std::string Flow::to_dot() const {
   return detail::to_dot(*data_);
 }
 
+std::string Flow::to_dot(const Profile& profile) const {
+  return detail::to_dot(*data_, &profile);
+}
+
+namespace {
+// AETHERFLOW_PROFILE=<directory>: every run is profiled and writes <flow>.profile.json,
+// <flow>.trace.json, <flow>.prom and <flow>.dot there.
+const char* profile_directory() {
+  const char* dir = std::getenv("AETHERFLOW_PROFILE");
+  return dir && *dir ? dir : nullptr;
+}
+
+void write_profile(const Flow& flow, const Profile& profile, const std::string& directory) {
+  std::filesystem::create_directories(directory);
+  const std::filesystem::path base = std::filesystem::path(directory) / flow.name();
+  auto write = [&](const std::string& suffix, const std::string& text) {
+    std::ofstream out(base.string() + suffix);
+    out << text;
+    if (!out) throw Error("cannot write the profile to '" + base.string() + suffix + "'");
+  };
+  write(".profile.json", to_json(profile));
+  write(".trace.json", to_chrome_trace(profile));
+  write(".prom", to_prometheus(profile));
+  write(".dot", flow.to_dot(profile));
+  detail::log().info("profile of flow '{}' written to {}.*", flow.name(), base.string());
+}
+}  // namespace
+
 RunReport Flow::run(const RunOptions& options) {
   Context none;
   return run(none, options);
@@ -93,7 +126,13 @@ RunReport Flow::run(Context& context, const RunOptions& options) {
     std::atomic<bool>& running;
     ~Done() { running.store(false); }
   } done{data_->running};
-  return detail::execute(*data_, checked.plan, checked.resources, options);
+  const char* directory = profile_directory();
+  if (!directory) return detail::execute(*data_, checked.plan, checked.resources, options);
+  RunOptions profiled = options;
+  profiled.profile = true;
+  RunReport report = detail::execute(*data_, checked.plan, checked.resources, profiled);
+  if (report.profile) write_profile(*this, *report.profile, directory);
+  return report;
 }
 
 }  // namespace aetherflow

@@ -27,6 +27,7 @@
 #include <flow/detail/step_node.hpp>
 #include <flow/node.hpp>
 #include <flow/options.hpp>
+#include <flow/profile.hpp>
 #include <flow/report.hpp>
 
 namespace aetherflow {
@@ -142,6 +143,9 @@ class Flow {
   void validate(const Context& context = Context()) const;
   // The flow as declared, in Graphviz DOT.
   std::string to_dot() const;
+  // The same, each node coloured by its share of the work in `profile` and labelled with its
+  // busy share, cost per item and p99 call latency; the bottleneck outlined in red.
+  std::string to_dot(const Profile& profile) const;
   // Runs the flow to the end of its sources and returns what happened. Blocks. Nodes get
   // their resources from `context`, which must outlive the run. The first exception of any
   // node stops the run and is rethrown as a NodeError naming the node.

@@ -58,6 +58,11 @@ struct RunOptions {
   // once more when the run has finished. Keep it short: the source waits for it.
   std::function<void(const Progress&)> progress = {};
   std::chrono::milliseconds progress_interval{200};
+  // Profile the run: RunReport::profile (see flow/profile.hpp). Also switched on, without
+  // rebuilding, by AETHERFLOW_PROFILE=<directory>, which writes every output there.
+  bool profile = false;
+  // At most this many node calls go into the profile's trace; later ones are counted only.
+  std::size_t trace_events = 100'000;
 };
 
 }  // namespace aetherflow

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,7 +28,8 @@ struct RunReport {
   std::size_t threads = 0;
   std::size_t batch_size = 0;
   std::chrono::nanoseconds wall{0};
-  std::vector<NodeReport> nodes;  // in topological order of the flow
+  std::vector<NodeReport> nodes;                  // in topological order of the flow
+  std::shared_ptr<const struct Profile> profile;  // profiled runs only (flow/profile.hpp)
 
   // The report of the node called `name`; std::out_of_range naming it if there is none.
   const NodeReport& node(std::string_view name) const;

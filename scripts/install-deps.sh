@@ -5,10 +5,10 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libtbb-dev libboost-graph-dev libcereal-dev libspdlog-dev libfmt-dev
+  libtbb-dev libboost-graph-dev libcereal-dev rapidjson-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev clang-format
-  graphviz
+  graphviz prometheus
 )
 
 missing=()

@@ -24,8 +24,10 @@ class InFlightToken : public RefCounted {
    protected:
     ~Gate() = default;
   };
-  InFlightToken(Gate* gate, std::shared_ptr<const void> keep)
-      : gate_(gate), keep_(std::move(keep)) {}
+  InFlightToken(Gate* gate, std::shared_ptr<const void> keep, std::uint64_t emitted_ns)
+      : gate_(gate), keep_(std::move(keep)), emitted_ns_(emitted_ns) {}
+  // When the source emitted its batch, for end-to-end latency (0 when not profiled).
+  std::uint64_t emitted_ns() const noexcept { return emitted_ns_; }
 
  private:
   void last_reference_dropped() const noexcept override {
@@ -35,6 +37,7 @@ class InFlightToken : public RefCounted {
   }
   Gate* gate_;
   std::shared_ptr<const void> keep_;  // memory the source batch's items point into
+  std::uint64_t emitted_ns_;
 };
 
 class BatchBase : public RefCounted {
@@ -50,6 +53,8 @@ class BatchBase : public RefCounted {
   // hands it to the batch's in-flight token, which releases it when every batch derived
   // from this one is done.
   std::shared_ptr<const void> keep;
+  // When the batch became ready for the nodes it was sent to (profiled runs; 0 otherwise).
+  std::uint64_t ready_ns = 0;
 };
 
 template <class T>

@@ -20,6 +20,7 @@
 
 #include <flow/detail/fan_in_node.hpp>
 #include <flow/detail/log.hpp>
+#include <flow/detail/profiler.hpp>
 #include <flow/errors.hpp>
 
 namespace aetherflow::detail {
@@ -86,6 +87,8 @@ const std::vector<std::size_t> kOneEdge{1};
 
 // What the oneTBB bodies of one flow node need during a run.
 struct NodeRuntime {
+  static constexpr std::size_t kNoId = static_cast<std::size_t>(-1);
+  std::size_t id = kNoId;  // the node's id; kNoId for converters on edges (not profiled)
   const NodeImpl* node = nullptr;
   AtomicCounts* counts = nullptr;                    // null for converters on edges
   const std::vector<std::size_t>* degree = nullptr;  // edges per output port
@@ -110,6 +113,20 @@ struct Reorder {
   std::map<std::uint64_t, std::vector<Msg>> pending;
 };
 
+// One node call's input, for the profiler: sequence number, when the batch became ready, and
+// when its source batch was emitted.
+struct CallInput {
+  std::uint64_t seq = 0;
+  std::uint64_t ready_ns = 0;
+  std::uint64_t emitted_ns = 0;
+  static CallInput of(const BatchBase& batch) {
+    return {batch.seq, batch.ready_ns, batch.token ? batch.token->emitted_ns() : 0};
+  }
+};
+
+// Profiling: whether the profiler is compiled into this Run at all. A Run<true> whose run is
+// not profiled pays one branch per call; a Run<false> has no profiling code.
+template <bool Profiling>
 class Run {
  public:
   Run(const FlowData& flow, const Plan& plan,
@@ -125,6 +142,9 @@ class Run {
         reorder_(flow.nodes.size()),
         degree_(fan_out_degrees(flow)),
         runtimes_(flow.nodes.size()) {
+    if constexpr (Profiling)
+      if (options.profile)
+        profiler_ = std::make_unique<Profiler>(flow.nodes.size(), threads_, options.trace_events);
     if (batch_size_ == 0 || batch_size_ > kMaxBatchSize)
       throw Error(fmt::format("flow '{}': batch_size {} is out of range (1 to {})", flow.name,
                               batch_size_, kMaxBatchSize));
@@ -218,39 +238,67 @@ class Run {
 
   // Runs one call of a node on a fresh CallContext; an exception leaves it as a NodeError
   // naming the node and item, with the body's exception nested, and stops the sources.
+  // Profiled runs time the call, and count a sink's batch as delivered.
   template <class Body>
-  void guarded(const NodeRuntime& rt, std::uint64_t seq, Body&& body) {
+  void guarded(const NodeRuntime& rt, const CallInput& input, Body&& body) {
     CallContext ctx;
     ctx.resources = rt.resources;
+    [[maybe_unused]] const bool timed = profiled() && rt.id != NodeRuntime::kNoId;
+    [[maybe_unused]] std::uint64_t start = 0;
+    if constexpr (Profiling)
+      if (timed) start = profiler_->begin(rt.id);
+    auto finish = [&] {
+      if (rt.counts) rt.counts->add(ctx.counts);
+      if constexpr (Profiling) {
+        if (!timed) return;
+        profiler_->end(rt.id, start, input.ready_ns, std::max(ctx.counts.in, ctx.counts.out));
+        if (rt.node->output_type() == nullptr && input.emitted_ns)
+          profiler_->delivered(input.emitted_ns);
+      }
+    };
     try {
       body(ctx);
     } catch (...) {
-      if (rt.counts) rt.counts->add(ctx.counts);
+      finish();
       stop_.store(true, std::memory_order_relaxed);
-      const std::uint64_t item = seq * batch_size_ + ctx.failed_slot;
+      const std::uint64_t item = input.seq * batch_size_ + ctx.failed_slot;
       std::throw_with_nested(NodeError(rt.node->name(), item, describe_current_exception()));
     }
-    if (rt.counts) rt.counts->add(ctx.counts);
+    finish();
   }
 
-  // Marks the batches a node emits as shared where their port fans out.
-  static void mark_shared(const NodeRuntime& rt, std::span<Msg> out) {
-    for (std::size_t p = 0; p < out.size(); ++p)
-      if (out[p]) out[p]->shared = (*rt.degree)[p] > 1;
+  bool profiled() const noexcept {
+    if constexpr (Profiling)
+      return profiler_ != nullptr;
+    else
+      return false;
+  }
+
+  // Readies the batches a node emits: shared where their port fans out, and stamped with the
+  // time they became ready when profiling (for the receivers' queue wait).
+  void prepare_outputs(const NodeRuntime& rt, std::span<Msg> out) const {
+    [[maybe_unused]] std::uint64_t now = 0;
+    if constexpr (Profiling)
+      if (profiler_) now = profiler_->now();
+    for (std::size_t p = 0; p < out.size(); ++p) {
+      if (!out[p]) continue;
+      out[p]->shared = (*rt.degree)[p] > 1;
+      out[p]->ready_ns = now;
+    }
   }
 
   void build() {
     std::vector<Compiled> compiled(flow_.nodes.size());
     for (auto id : plan_.order) {
-      runtimes_[id] = {flow_.nodes[id].impl.get(), &counts_[id], &degree_[id], resources_[id]};
+      runtimes_[id] = {id, flow_.nodes[id].impl.get(), &counts_[id], &degree_[id], resources_[id]};
       compiled[id] = compile(id, runtimes_[id]);
     }
     for (const auto& e : flow_.edges) {
       tf::sender<Msg>* from = compiled[e.from].outputs.at(e.from_port);
       tf::receiver<Msg>* to = compiled[e.to].inputs.at(e.to_port);
       if (e.converter) {
-        const auto& rt =
-            runtimes_.emplace_back(NodeRuntime{e.converter.get(), nullptr, &kOneEdge, {}});
+        const auto& rt = runtimes_.emplace_back(
+            NodeRuntime{NodeRuntime::kNoId, e.converter.get(), nullptr, &kOneEdge, {}});
         auto& node = step<Msg>(rt, tf::unlimited);
         tf::make_edge(*from, node);
         from = &node;
@@ -286,14 +334,17 @@ class Run {
                  seq = std::uint64_t{0}](oneapi::tbb::flow_control& fc) mutable -> Msg {
       Msg batch;
       if (!stop_.load(std::memory_order_relaxed))
-        guarded(rt, seq, [&](CallContext&) { batch = cursor->next(batch_size_); });
+        guarded(rt, {seq, 0, 0}, [&](CallContext&) { batch = cursor->next(batch_size_); });
       if (!batch) {
         fc.stop();
         return {};
       }
       batch->seq = seq++;
-      batch->token = make_ref<InFlightToken>(&gate, std::move(batch->keep));
-      mark_shared(rt, {&batch, 1});
+      std::uint64_t emitted = 0;
+      if constexpr (Profiling)
+        if (profiler_) emitted = profiler_->now();
+      batch->token = make_ref<InFlightToken>(&gate, std::move(batch->keep), emitted);
+      prepare_outputs(rt, {&batch, 1});
       rt.counts->out.fetch_add(batch->slots.size(), std::memory_order_relaxed);
       published.items.fetch_add(batch->slots.size(), std::memory_order_relaxed);
       const SourcePosition position = cursor->position();
@@ -318,11 +369,11 @@ class Run {
     return own<tf::function_node<Msg, Out>>(
         *graph_, concurrency, [this, &rt](const Msg& in) -> Out {
           Msg out;
-          guarded(rt, in->seq, [&](CallContext& ctx) {
+          guarded(rt, CallInput::of(*in), [&](CallContext& ctx) {
             rt.node->process({&in, 1}, {&out, std::is_same_v<Out, Msg> ? 1u : 0u}, ctx);
           });
           if constexpr (std::is_same_v<Out, Msg>) {
-            mark_shared(rt, {&out, 1});
+            prepare_outputs(rt, {&out, 1});
             return out;
           } else {
             return {};
@@ -339,7 +390,8 @@ class Run {
                it = state.pending.find(state.next)) {
             const std::vector<Msg> ready = std::move(it->second);
             state.pending.erase(it);
-            guarded(rt, state.next, [&](CallContext& ctx) { rt.node->process(ready, {}, ctx); });
+            guarded(rt, CallInput::of(*ready.back()),
+                    [&](CallContext& ctx) { rt.node->process(ready, {}, ctx); });
             ++state.next;
           }
           return tf::continue_msg();
@@ -357,8 +409,10 @@ class Run {
     auto& n = own<tf::function_node<Msg, tf::continue_msg>>(
         *graph_, rt.node->concurrency(), [this, &rt, routes](const Msg& in) {
           std::vector<Msg> out(routes.size());
-          guarded(rt, in->seq, [&](CallContext& ctx) { rt.node->process({&in, 1}, out, ctx); });
-          mark_shared(rt, out);
+          guarded(rt, CallInput::of(*in), [&](CallContext& ctx) {
+            rt.node->process({&in, 1}, out, ctx);
+          });
+          prepare_outputs(rt, out);
           for (std::size_t p = 0; p < routes.size(); ++p) routes[p]->try_put(out[p]);
           return tf::continue_msg();
         });
@@ -379,10 +433,13 @@ class Run {
       auto body = [this, &rt, has_output](const Parts& parts) -> Msg {
         const std::array<Msg, N> in{std::get<I>(parts)...};
         Msg out;
-        guarded(rt, in[0]->seq, [&](CallContext& ctx) {
+        // The join is ready when its last branch is.
+        CallInput input = CallInput::of(*in[0]);
+        for (const Msg& part : in) input.ready_ns = std::max(input.ready_ns, part->ready_ns);
+        guarded(rt, input, [&](CallContext& ctx) {
           rt.node->process(in, {&out, has_output ? 1u : 0u}, ctx);
         });
-        mark_shared(rt, {&out, has_output ? 1u : 0u});
+        prepare_outputs(rt, {&out, has_output ? 1u : 0u});
         return out;
       };
       auto& run = own<tf::function_node<Parts, Msg>>(*graph_, rt.node->concurrency(), body);
@@ -397,7 +454,7 @@ class Run {
   Compiled fan_in(const NodeRuntime& rt) {
     using Builder = Compiled (Run::*)(const NodeRuntime&);
     static constexpr auto builders = []<std::size_t... A>(std::index_sequence<A...>) {
-      return std::array<Builder, sizeof...(A)>{&Run::fan_in_of<A + 2>...};
+      return std::array<Builder, sizeof...(A)>{&Run::template fan_in_of<A + 2>...};
     }
     (std::make_index_sequence<kMaxFanIn - 1>{});
     return (this->*builders[rt.node->input_types().size() - 2])(rt);
@@ -416,6 +473,9 @@ class Run {
                          c.filtered.load(), c.failed.load(), c.errors.load(), c.waits.load(),
                          std::chrono::nanoseconds(c.wait_ns.load())});
     }
+    if constexpr (Profiling)
+      if (profiler_)
+        r.profile = std::make_shared<const Profile>(profiler_->build(flow_, plan_, r, resources_));
     return r;
   }
 
@@ -436,11 +496,14 @@ class Run {
   const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::deque<SourceProgress> progress_;
   std::atomic<std::int64_t> last_report_{0};
+  std::unique_ptr<Profiler> profiler_;  // profiled runs only
   tf::graph* graph_ = nullptr;
   std::vector<std::unique_ptr<tf::graph_node>>* nodes_ = nullptr;
 };
 
 }  // namespace
+
+std::atomic<bool> profiler_compiled_out_for_benchmarks{false};
 
 std::size_t resolve_threads(std::size_t requested) {
   if (requested > 0) return requested;
@@ -457,7 +520,9 @@ std::size_t resolve_threads(std::size_t requested) {
 RunReport execute(const FlowData& flow, const Plan& plan,
                   const std::vector<std::vector<ProviderBase*>>& resources,
                   const RunOptions& options) {
-  return Run(flow, plan, resources, options).go();
+  if (kProfilerCompiled && !profiler_compiled_out_for_benchmarks.load())
+    return Run<true>(flow, plan, resources, options).go();
+  return Run<false>(flow, plan, resources, options).go();
 }
 
 }  // namespace aetherflow::detail

@@ -274,21 +274,41 @@ std::string concurrency_text(const NodeImpl& node) {
   const auto c = node.concurrency();
   return c == unlimited ? "unlimited" : c == serial ? "serial" : "max " + std::to_string(c);
 }
+
+// A node's heat: white for no share of the work, through yellow, to red for all of it.
+std::string heat(double share) {
+  return fmt::format("\"{:.3f} {:.3f} 1.000\"", 0.16 * (1 - share), std::min(1.0, 0.15 + share));
+}
+
+std::string duration_text(std::uint64_t ns) {
+  if (ns >= 1'000'000) return fmt::format("{:.1f} ms", static_cast<double>(ns) / 1e6);
+  if (ns >= 1'000) return fmt::format("{:.1f} us", static_cast<double>(ns) / 1e3);
+  return fmt::format("{} ns", ns);
+}
 }  // namespace
 
-std::string to_dot(const FlowData& flow) {
+std::string to_dot(const FlowData& flow, const Profile* profile) {
   const Graph g = model(flow);
   std::ostringstream dot;
   dot << "digraph \"" << escaped(flow.name)
-      << "\" {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n";
+      << "\" {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", style=filled, fillcolor=white];\n";
   for (auto [it, end] = boost::vertices(g); it != end; ++it) {
     const NodeImpl& node = *flow.nodes[*it].impl;
     std::string about = to_string(node.kind());
     if (auto extra = node.detail_label(); !extra.empty()) about += " " + extra;
     about += " · " + concurrency_text(node);
     if (node.options().ordered) about += " · ordered";
+    std::string attributes;
+    if (profile) {
+      const NodeProfile& n = profile->node(node.name());
+      about += fmt::format("\\nbusy {:.0f}% · {}/item · p99 call {}\\n{} in, {} out",
+                           n.busy_share * 100, duration_text(n.per_item_ns),
+                           duration_text(n.call_latency.p99_ns), n.items_in, n.items_out);
+      attributes = ", fillcolor=" + heat(n.busy_share);
+      if (node.name() == profile->bottleneck) attributes += ", penwidth=3, color=red";
+    }
     dot << "  n" << *it << " [label=\"" << escaped(node.name()) << "\\n"
-        << escaped(about) << "\", shape=" << shape(node.kind()) << "];\n";
+        << about << "\", shape=" << shape(node.kind()) << attributes << "];\n";
   }
   for (auto [it, end] = boost::edges(g); it != end; ++it) {
     const EdgeDecl& e = flow.edges[g[*it]];

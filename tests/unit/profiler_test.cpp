@@ -1,0 +1,213 @@
+// The profiler: it finds a deliberately slow node, its numbers add up and match the run
+// report, and every output format is what its consumers expect.
+#include <flow/aetherflow.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <ranges>
+#include <sstream>
+#include <string>
+
+// cereal first: it defines RAPIDJSON_ASSERT to throw, as the library sees it. RapidJSON
+// included alone would use assert(), and its templates would have two definitions.
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <cereal/archives/json.hpp>
+
+namespace aetherflow {
+namespace {
+
+// Burns about `us` microseconds of CPU, so that one node is by far the costliest.
+void spin(int us) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
+  while (std::chrono::steady_clock::now() < until) {
+  }
+}
+
+// source -> cheap -> slow (serial) -> sink, with the slow node thousands of times dearer.
+struct HotSpotFlow {
+  Flow flow{"hot_spot"};
+  HotSpotFlow() {
+    auto src = flow.source("numbers", std::views::iota(0, 400));
+    auto cheap = flow.node("cheap", [](int x) { return x + 1; });
+    auto slow = flow.node("slow",
+                          [](int x) {
+                            spin(200);
+                            return x;
+                          },
+                          {.concurrency = serial});
+    auto sink = flow.node("sink", [](int) {});
+    src >> cheap >> slow >> sink;
+  }
+  RunReport run(RunOptions options = {}) {
+    options.profile = true;
+    if (!options.threads) options.threads = 2;
+    options.batch_size = 8;
+    return flow.run(options);
+  }
+};
+
+int run_command(const std::string& command) {
+  return std::system(command.c_str());
+}
+
+std::string temp_path(const std::string& name) {
+  return ::testing::TempDir() + "aetherflow_profile_" + std::to_string(::getpid()) + "_" + name;
+}
+
+TEST(Profiler, RanksTheSlowNodeFirstAndNamesItTheBottleneck) {
+  HotSpotFlow f;
+  const RunReport report = f.run();
+  ASSERT_TRUE(report.profile);
+  const Profile& p = *report.profile;
+  EXPECT_EQ(p.hot_spot, "slow");
+  EXPECT_EQ(p.bottleneck, "slow");
+  EXPECT_GT(p.node("slow").busy_share, 0.9);
+  EXPECT_GT(p.node("slow").utilization, 0.75);  // serial and busy nearly all of the run
+  ASSERT_EQ(p.advice.size(), 2u);
+  EXPECT_NE(p.advice[1].find("serial node 'slow' is busy"), std::string::npos) << p.advice[1];
+  EXPECT_NE(p.advice[1].find("raise its concurrency"), std::string::npos);
+  std::ostringstream table;
+  table << p;
+  EXPECT_NE(table.str().find("hot spot: 'slow'"), std::string::npos) << table.str();
+}
+
+TEST(Profiler, NumbersAddUpAndMatchTheRunReport) {
+  HotSpotFlow f;
+  const RunReport report = f.run();
+  const Profile& p = *report.profile;
+  std::uint64_t node_busy = 0, thread_busy = 0, calls = 0;
+  for (const auto& n : p.nodes) {
+    node_busy += n.busy_ns;
+    calls += n.calls;
+    EXPECT_EQ(n.items_in, report.node(n.name).in) << n.name;
+    EXPECT_EQ(n.items_out, report.node(n.name).out) << n.name;
+    EXPECT_EQ(n.call_latency.count, n.calls) << n.name;
+    EXPECT_LE(n.peak_concurrency, n.concurrency_limit ? n.concurrency_limit : p.threads);
+  }
+  for (const auto& t : p.thread_profiles) thread_busy += t.busy_ns;
+  EXPECT_EQ(node_busy, thread_busy);  // the same calls, counted per node and per thread
+  double shares = 0;
+  for (const auto& n : p.nodes) shares += n.busy_share;
+  EXPECT_NEAR(shares, 1.0, 1e-9);
+  EXPECT_EQ(p.items, 400u);
+  EXPECT_EQ(p.node("slow").calls, 50u);  // 400 items in batches of 8
+  EXPECT_EQ(p.end_to_end.count, 50u);    // one per batch the sink finished
+  EXPECT_EQ(p.trace.size(), calls);
+  EXPECT_EQ(p.trace_dropped, 0u);
+}
+
+TEST(Profiler, JsonLoadsBackIntoTheSameProfile) {
+  HotSpotFlow f;
+  const Profile p = *f.run().profile;
+  const std::string json = to_json(p);
+  EXPECT_EQ(profile_from_json(json), p);
+  EXPECT_THROW(profile_from_json("{\"not\": \"a profile\"}"), Error);
+  EXPECT_THROW(profile_from_json("{ truncated"), Error);
+}
+
+TEST(Profiler, ChromeTraceHasOneSlicePerCallOnWorkerTracks) {
+  HotSpotFlow f;
+  const Profile p = *f.run().profile;
+  rapidjson::Document trace;
+  trace.Parse(to_chrome_trace(p).c_str());
+  ASSERT_FALSE(trace.HasParseError());
+  ASSERT_TRUE(trace["traceEvents"].IsArray());
+  std::size_t slices = 0, thread_names = 0, slow_slices = 0;
+  for (const auto& e : trace["traceEvents"].GetArray()) {
+    const std::string ph = e["ph"].GetString();
+    if (ph == "X") {
+      ++slices;
+      EXPECT_TRUE(e["args"]["items"].IsUint());
+      EXPECT_LT(e["tid"].GetUint(), p.threads);
+      slow_slices += std::string(e["name"].GetString()) == "slow";
+    } else if (ph == "M" && std::string(e["name"].GetString()) == "thread_name") {
+      ++thread_names;
+    }
+  }
+  EXPECT_EQ(slices, p.trace.size());
+  EXPECT_EQ(slow_slices, p.node("slow").calls);
+  EXPECT_EQ(thread_names, p.threads);
+  EXPECT_EQ(std::string(trace["otherData"]["flow"].GetString()), "hot_spot");
+}
+
+TEST(Profiler, TheTraceIsCappedAndCountsWhatItDropped) {
+  HotSpotFlow f;
+  const Profile p = *f.run({.trace_events = 5}).profile;
+  EXPECT_EQ(p.trace.size(), 5u);
+  std::uint64_t calls = 0;
+  for (const auto& n : p.nodes) calls += n.calls;
+  EXPECT_EQ(p.trace_dropped, calls - 5);
+}
+
+TEST(Profiler, PrometheusTextPassesPromtool) {
+  HotSpotFlow f;
+  const std::string path = temp_path("metrics.prom");
+  std::ofstream(path) << to_prometheus(*f.run().profile);
+  EXPECT_EQ(run_command(std::string(AETHERFLOW_PROMTOOL_EXECUTABLE) + " check metrics < " + path),
+            0);
+  std::filesystem::remove(path);
+}
+
+TEST(Profiler, HeatColouredDotRendersWithGraphviz) {
+  HotSpotFlow f;
+  const Profile p = *f.run().profile;
+  const std::string dot = f.flow.to_dot(p);
+  EXPECT_NE(dot.find("busy"), std::string::npos);
+  EXPECT_NE(dot.find("penwidth=3, color=red"), std::string::npos);  // the bottleneck
+  const std::string path = temp_path("flow.dot");
+  std::ofstream(path) << dot;
+  EXPECT_EQ(run_command(std::string(AETHERFLOW_DOT_EXECUTABLE) + " -Tsvg " + path + " -o " + path +
+                        ".svg"),
+            0);
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + ".svg");
+}
+
+TEST(Profiler, ServiceLevelClausesPassOrFailOneByOne) {
+  HotSpotFlow f;
+  const Profile p = *f.run().profile;
+  const auto clauses = check(p, {.max_p99_latency_ns = 3'600'000'000'000ULL,  // an hour
+                                 .min_items_per_second = 1e15,
+                                 .max_error_rate = 0.0});
+  ASSERT_EQ(clauses.size(), 3u);
+  EXPECT_TRUE(clauses[0].pass) << clauses[0].text;
+  EXPECT_FALSE(clauses[1].pass) << clauses[1].text;
+  EXPECT_TRUE(clauses[2].pass) << clauses[2].text;
+  EXPECT_NE(clauses[1].text.find("FAIL"), std::string::npos);
+}
+
+TEST(Profiler, OffByDefaultAndOnByEnvironmentVariable) {
+  HotSpotFlow f;
+  EXPECT_FALSE(f.flow.run({.threads = 2}).profile);
+  const std::string dir = temp_path("dir");
+  ::setenv("AETHERFLOW_PROFILE", dir.c_str(), 1);
+  const RunReport report = f.flow.run({.threads = 2});
+  ::unsetenv("AETHERFLOW_PROFILE");
+  EXPECT_TRUE(report.profile);
+  for (const char* suffix : {".profile.json", ".trace.json", ".prom", ".dot"})
+    EXPECT_TRUE(std::filesystem::exists(dir + "/hot_spot" + suffix)) << suffix;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Profiler, AFailedRunStillCarriesItsProfile) {
+  Flow flow("fails");
+  auto src = flow.source("numbers", std::views::iota(0, 100));
+  auto boom = flow.node("boom", [](int x) {
+    if (x == 50) throw std::runtime_error("boom");
+  });
+  src >> boom;
+  try {
+    flow.run({.batch_size = 10, .profile = true});
+    FAIL();
+  } catch (const NodeError& e) {
+    ASSERT_TRUE(e.report().profile);
+    EXPECT_EQ(e.report().profile->node("boom").errors, 1u);
+  }
+}
+
+}  // namespace
+}  // namespace aetherflow
