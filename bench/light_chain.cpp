@@ -14,45 +14,27 @@
 
 #include <flow/aetherflow.hpp>
 
+#include "support/chains.hpp"
 #include "support/ratio_main.hpp"
 
 namespace {
 
-constexpr std::int64_t kItems = 1 << 20;
+using aetherflow::bench::chain_sum;
+using aetherflow::bench::kChainItems;
+using Light = aetherflow::bench::Steps<0>;
 const int kThreads = oneapi::tbb::info::default_concurrency();
-
-// The three trivial bodies, shared by both implementations.
-std::int64_t add_one(std::int64_t x) {
-  return x + 1;
-}
-std::int64_t twice(std::int64_t x) {
-  return x * 2;
-}
-std::int64_t minus_three(std::int64_t x) {
-  return x - 3;
-}
-constexpr std::int64_t expected_sum() {
-  std::int64_t s = 0;
-  for (std::int64_t i = 0; i < kItems; ++i) s += (i + 1) * 2 - 3;
-  return s;
-}
 
 void AetherFlow_LightChain(benchmark::State& state) {
   std::int64_t sum = 0;
   aetherflow::Flow flow("light_chain");
-  auto source = flow.source("numbers", std::views::iota(std::int64_t{0}, kItems));
-  auto a = flow.node("add_one", add_one);
-  auto b = flow.node("twice", twice);
-  auto c = flow.node("minus_three", minus_three);
-  auto total = flow.node("sum", [&sum](std::int64_t x) { sum += x; });
-  source >> a >> b >> c >> total;
+  aetherflow::bench::build_chain(flow, kChainItems, sum);
   for (auto _ : state) {
     sum = 0;
     flow.run({.threads = static_cast<std::size_t>(kThreads),
               .batch_size = static_cast<std::size_t>(state.range(0))});
-    if (sum != expected_sum()) state.SkipWithError("wrong sum");
+    if (sum != chain_sum(kChainItems)) state.SkipWithError("wrong sum");
   }
-  state.SetItemsProcessed(state.iterations() * kItems);
+  state.SetItemsProcessed(state.iterations() * kChainItems);
 }
 
 void TBB_LightChainPerItem(benchmark::State& state) {
@@ -64,15 +46,15 @@ void TBB_LightChainPerItem(benchmark::State& state) {
       tf::graph g;
       std::int64_t next = 0;
       tf::input_node<std::int64_t> source(g, [&next](oneapi::tbb::flow_control& fc) {
-        if (next == kItems) {
+        if (next == kChainItems) {
           fc.stop();
           return std::int64_t{0};
         }
         return next++;
       });
-      tf::function_node<std::int64_t, std::int64_t> a(g, tf::unlimited, add_one);
-      tf::function_node<std::int64_t, std::int64_t> b(g, tf::unlimited, twice);
-      tf::function_node<std::int64_t, std::int64_t> c(g, tf::unlimited, minus_three);
+      tf::function_node<std::int64_t, std::int64_t> a(g, tf::unlimited, Light::add_one);
+      tf::function_node<std::int64_t, std::int64_t> b(g, tf::unlimited, Light::twice);
+      tf::function_node<std::int64_t, std::int64_t> c(g, tf::unlimited, Light::minus_three);
       tf::function_node<std::int64_t> total(g, tf::serial, [&sum](std::int64_t x) {
         sum += x;
         return tf::continue_msg();
@@ -84,9 +66,9 @@ void TBB_LightChainPerItem(benchmark::State& state) {
       source.activate();
       g.wait_for_all();
     });
-    if (sum != expected_sum()) state.SkipWithError("wrong sum");
+    if (sum != chain_sum(kChainItems)) state.SkipWithError("wrong sum");
   }
-  state.SetItemsProcessed(state.iterations() * kItems);
+  state.SetItemsProcessed(state.iterations() * kChainItems);
 }
 
 }  // namespace

@@ -238,23 +238,26 @@ class Run {
 
   // Runs one call of a node on a fresh CallContext; an exception leaves it as a NodeError
   // naming the node and item, with the body's exception nested, and stops the sources.
-  // Profiled runs time the call, and count a sink's batch as delivered.
+  // Profiled runs time the call, count a sink's batch as delivered, and return when the call
+  // ended: the time its outputs became ready (0 when not timed).
   template <class Body>
-  void guarded(const NodeRuntime& rt, const CallInput& input, Body&& body) {
+  std::uint64_t guarded(const NodeRuntime& rt, const CallInput& input, Body&& body) {
     CallContext ctx;
     ctx.resources = rt.resources;
     [[maybe_unused]] const bool timed = profiled() && rt.id != NodeRuntime::kNoId;
     [[maybe_unused]] std::uint64_t start = 0;
     if constexpr (Profiling)
-      if (timed) start = profiler_->begin(rt.id);
-    auto finish = [&] {
+      if (timed) start = Profiler::begin();
+    auto finish = [&]() -> std::uint64_t {
       if (rt.counts) rt.counts->add(ctx.counts);
       if constexpr (Profiling) {
-        if (!timed) return;
-        profiler_->end(rt.id, start, input.ready_ns, std::max(ctx.counts.in, ctx.counts.out));
-        if (rt.node->output_type() == nullptr && input.emitted_ns)
-          profiler_->delivered(input.emitted_ns);
+        if (timed) {
+          const bool sink = rt.node->output_type() == nullptr;
+          return profiler_->end(rt.id, start, input.ready_ns, sink ? input.emitted_ns : 0,
+                                std::max(ctx.counts.in, ctx.counts.out));
+        }
       }
+      return 0;
     };
     try {
       body(ctx);
@@ -264,7 +267,7 @@ class Run {
       const std::uint64_t item = input.seq * batch_size_ + ctx.failed_slot;
       std::throw_with_nested(NodeError(rt.node->name(), item, describe_current_exception()));
     }
-    finish();
+    return finish();
   }
 
   bool profiled() const noexcept {
@@ -274,16 +277,13 @@ class Run {
       return false;
   }
 
-  // Readies the batches a node emits: shared where their port fans out, and stamped with the
-  // time they became ready when profiling (for the receivers' queue wait).
-  void prepare_outputs(const NodeRuntime& rt, std::span<Msg> out) const {
-    [[maybe_unused]] std::uint64_t now = 0;
-    if constexpr (Profiling)
-      if (profiler_) now = profiler_->now();
+  // Readies the batches a node emits: shared where their port fans out, and stamped with
+  // `ready`, when the call that made them ended (profiled runs; for the receivers' queue wait).
+  static void prepare_outputs(const NodeRuntime& rt, std::span<Msg> out, std::uint64_t ready) {
     for (std::size_t p = 0; p < out.size(); ++p) {
       if (!out[p]) continue;
       out[p]->shared = (*rt.degree)[p] > 1;
-      out[p]->ready_ns = now;
+      out[p]->ready_ns = ready;
     }
   }
 
@@ -333,18 +333,17 @@ class Run {
     auto body = [this, &rt, &gate, &published, cursor,
                  seq = std::uint64_t{0}](oneapi::tbb::flow_control& fc) mutable -> Msg {
       Msg batch;
+      std::uint64_t emitted = 0;
       if (!stop_.load(std::memory_order_relaxed))
-        guarded(rt, {seq, 0, 0}, [&](CallContext&) { batch = cursor->next(batch_size_); });
+        emitted =
+            guarded(rt, {seq, 0, 0}, [&](CallContext&) { batch = cursor->next(batch_size_); });
       if (!batch) {
         fc.stop();
         return {};
       }
       batch->seq = seq++;
-      std::uint64_t emitted = 0;
-      if constexpr (Profiling)
-        if (profiler_) emitted = profiler_->now();
       batch->token = make_ref<InFlightToken>(&gate, std::move(batch->keep), emitted);
-      prepare_outputs(rt, {&batch, 1});
+      prepare_outputs(rt, {&batch, 1}, emitted);
       rt.counts->out.fetch_add(batch->slots.size(), std::memory_order_relaxed);
       published.items.fetch_add(batch->slots.size(), std::memory_order_relaxed);
       const SourcePosition position = cursor->position();
@@ -369,11 +368,11 @@ class Run {
     return own<tf::function_node<Msg, Out>>(
         *graph_, concurrency, [this, &rt](const Msg& in) -> Out {
           Msg out;
-          guarded(rt, CallInput::of(*in), [&](CallContext& ctx) {
+          const std::uint64_t ready = guarded(rt, CallInput::of(*in), [&](CallContext& ctx) {
             rt.node->process({&in, 1}, {&out, std::is_same_v<Out, Msg> ? 1u : 0u}, ctx);
           });
           if constexpr (std::is_same_v<Out, Msg>) {
-            prepare_outputs(rt, {&out, 1});
+            prepare_outputs(rt, {&out, 1}, ready);
             return out;
           } else {
             return {};
@@ -409,10 +408,10 @@ class Run {
     auto& n = own<tf::function_node<Msg, tf::continue_msg>>(
         *graph_, rt.node->concurrency(), [this, &rt, routes](const Msg& in) {
           std::vector<Msg> out(routes.size());
-          guarded(rt, CallInput::of(*in), [&](CallContext& ctx) {
+          const std::uint64_t ready = guarded(rt, CallInput::of(*in), [&](CallContext& ctx) {
             rt.node->process({&in, 1}, out, ctx);
           });
-          prepare_outputs(rt, out);
+          prepare_outputs(rt, out, ready);
           for (std::size_t p = 0; p < routes.size(); ++p) routes[p]->try_put(out[p]);
           return tf::continue_msg();
         });
@@ -436,10 +435,10 @@ class Run {
         // The join is ready when its last branch is.
         CallInput input = CallInput::of(*in[0]);
         for (const Msg& part : in) input.ready_ns = std::max(input.ready_ns, part->ready_ns);
-        guarded(rt, input, [&](CallContext& ctx) {
+        const std::uint64_t ready = guarded(rt, input, [&](CallContext& ctx) {
           rt.node->process(in, {&out, has_output ? 1u : 0u}, ctx);
         });
-        prepare_outputs(rt, {&out, has_output ? 1u : 0u});
+        prepare_outputs(rt, {&out, has_output ? 1u : 0u}, ready);
         return out;
       };
       auto& run = own<tf::function_node<Parts, Msg>>(*graph_, rt.node->concurrency(), body);

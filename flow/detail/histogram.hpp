@@ -1,10 +1,10 @@
 #pragma once
-// A fixed, lock-free latency histogram: 8 buckets per power of two of nanoseconds, so a
-// percentile read back is within 12.5% of the true value, whatever the range. Recording is
-// one relaxed atomic increment, plus the sum and the max.
+// A fixed latency histogram: 8 buckets per power of two, so a percentile read back is within
+// 12.5% of the true value, whatever the range. Plain counters: each worker thread records
+// into its own histogram, and they are merged when the run ends.
 
+#include <algorithm>
 #include <array>
-#include <atomic>
 #include <bit>
 #include <cstdint>
 
@@ -33,29 +33,32 @@ class Histogram {
   }
 
   void record(std::uint64_t v) noexcept {
-    counts_[bucket_of(v)].fetch_add(1, std::memory_order_relaxed);
-    sum_.fetch_add(v, std::memory_order_relaxed);
-    std::uint64_t seen = max_.load(std::memory_order_relaxed);
-    while (v > seen && !max_.compare_exchange_weak(seen, v, std::memory_order_relaxed)) {
-    }
+    ++counts_[bucket_of(v)];
+    sum_ += v;
+    max_ = std::max(max_, v);
+  }
+  void merge(const Histogram& other) noexcept {
+    for (std::size_t b = 0; b < kBuckets; ++b) counts_[b] += other.counts_[b];
+    sum_ += other.sum_;
+    max_ = std::max(max_, other.max_);
   }
 
-  LatencySummary summary() const {
+  // Percentiles, with every value first multiplied by `scale` (ticks to nanoseconds).
+  LatencySummary summary(double scale = 1.0) const {
     LatencySummary s;
-    std::array<std::uint64_t, kBuckets> counts;
-    for (std::size_t b = 0; b < kBuckets; ++b) {
-      counts[b] = counts_[b].load(std::memory_order_relaxed);
-      s.count += counts[b];
-    }
+    for (auto c : counts_) s.count += c;
     if (s.count == 0) return s;
-    s.max_ns = max_.load(std::memory_order_relaxed);
-    s.mean_ns = sum_.load(std::memory_order_relaxed) / s.count;
+    auto scaled = [scale](std::uint64_t v) {
+      return static_cast<std::uint64_t>(static_cast<double>(v) * scale);
+    };
+    s.max_ns = scaled(max_);
+    s.mean_ns = scaled(sum_ / s.count);
     auto percentile = [&](double q) {
       const auto rank = static_cast<std::uint64_t>(q * static_cast<double>(s.count - 1)) + 1;
       std::uint64_t seen = 0;
       for (std::size_t b = 0; b < kBuckets; ++b) {
-        seen += counts[b];
-        if (seen >= rank) return std::min(upper_bound(b), s.max_ns);
+        seen += counts_[b];
+        if (seen >= rank) return std::min(scaled(upper_bound(b)), s.max_ns);
       }
       return s.max_ns;
     };
@@ -66,18 +69,17 @@ class Histogram {
     return s;
   }
 
-  // Calls recorded at or below `bound` nanoseconds (counted by whole buckets).
-  std::uint64_t count_at_most(std::uint64_t bound) const {
+  // Values recorded at or below `bound` (counted by whole buckets).
+  std::uint64_t count_at_most(std::uint64_t bound) const noexcept {
     std::uint64_t n = 0;
-    for (std::size_t b = 0; b < kBuckets && upper_bound(b) <= bound; ++b)
-      n += counts_[b].load(std::memory_order_relaxed);
+    for (std::size_t b = 0; b < kBuckets && upper_bound(b) <= bound; ++b) n += counts_[b];
     return n;
   }
 
  private:
-  std::array<std::atomic<std::uint64_t>, kBuckets> counts_{};
-  std::atomic<std::uint64_t> sum_{0};
-  std::atomic<std::uint64_t> max_{0};
+  std::array<std::uint64_t, kBuckets> counts_{};
+  std::uint64_t sum_ = 0;
+  std::uint64_t max_ = 0;
 };
 
 }  // namespace aetherflow::detail

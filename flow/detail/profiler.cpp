@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 #include <oneapi/tbb/task_arena.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 
 #include <contexts/detail/provider.hpp>
 #include <flow/detail/resource_args.hpp>
@@ -88,37 +91,50 @@ void name_bottleneck(Profile& p) {
 }  // namespace
 
 Profiler::Profiler(std::size_t nodes, std::size_t threads, std::size_t max_trace_events)
-    : nodes_(nodes),
-      thread_busy_(threads),
-      trace_(std::make_unique_for_overwrite<TraceEvent[]>(max_trace_events)),
-      trace_capacity_(max_trace_events) {}
-
-std::uint64_t Profiler::begin(std::size_t node) noexcept {
-  NodeRecord& r = nodes_[node];
-  const int active = r.active.fetch_add(1, std::memory_order_relaxed) + 1;
-  int peak = r.peak.load(std::memory_order_relaxed);
-  while (active > peak && !r.peak.compare_exchange_weak(peak, active, std::memory_order_relaxed)) {
+    : slots_(threads),
+      trace_capacity_(max_trace_events),
+      // Each slot may fill the whole cap: the earliest events over all slots are kept.
+      trace_per_slot_(max_trace_events) {
+  for (Slot& s : slots_) {
+    s.nodes.resize(nodes);
+    s.trace.reserve(trace_per_slot_);  // pages are touched only as events arrive
   }
-  return now();
 }
 
-void Profiler::end(std::size_t node, std::uint64_t start, std::uint64_t ready,
-                   std::uint64_t items) noexcept {
+std::uint64_t Profiler::now() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  return __rdtsc();
+#else
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+#endif
+}
+
+Profiler::Slot& Profiler::slot() noexcept {
+  const int index = oneapi::tbb::this_task_arena::current_thread_index();
+  return slots_[static_cast<std::size_t>(index < 0 ? 0 : index) % slots_.size()];
+}
+
+std::uint64_t Profiler::end(std::size_t node, std::uint64_t start, std::uint64_t ready,
+                            std::uint64_t emitted, std::uint64_t items) noexcept {
   const std::uint64_t stop = now();
   const std::uint64_t busy = stop - start;
-  NodeRecord& r = nodes_[node];
-  r.active.fetch_sub(1, std::memory_order_relaxed);
-  r.calls.fetch_add(1, std::memory_order_relaxed);
-  r.busy_ns.fetch_add(busy, std::memory_order_relaxed);
+  Slot& s = slot();
+  NodeRecord& r = s.nodes[node];
+  ++r.calls;
+  r.busy += busy;
   r.call_latency.record(busy);
   if (ready != 0 && start >= ready) r.queue_wait.record(start - ready);
-  const int slot = oneapi::tbb::this_task_arena::current_thread_index();
-  const auto thread = static_cast<std::size_t>(slot < 0 ? 0 : slot) % thread_busy_.size();
-  thread_busy_[thread].fetch_add(busy, std::memory_order_relaxed);
-  const std::size_t at = trace_next_.fetch_add(1, std::memory_order_relaxed);
-  if (at < trace_capacity_)
-    trace_[at] = {static_cast<std::uint32_t>(node), static_cast<std::uint32_t>(thread), start, busy,
-                  static_cast<std::uint32_t>(items)};
+  s.busy += busy;
+  if (emitted != 0 && stop >= emitted) s.end_to_end.record(stop - emitted);
+  if (s.trace.size() < trace_per_slot_)
+    s.trace.push_back({static_cast<std::uint32_t>(node),
+                       static_cast<std::uint32_t>(&s - slots_.data()), start, busy,
+                       static_cast<std::uint32_t>(items)});
+  else
+    trace_dropped_.fetch_add(1, std::memory_order_relaxed);
+  return stop;
 }
 
 Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport& report,
@@ -129,7 +145,21 @@ Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport&
   p.threads = report.threads;
   p.items = report.source_items();
   p.items_per_second = report.items_per_second();
-  p.end_to_end = end_to_end_.summary();
+
+  // Ticks to nanoseconds, from the run's own wall time (the timestamp counter's rate).
+  const std::uint64_t elapsed_ticks = now() - start_ticks_;
+  const auto elapsed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::steady_clock::now() - start_time_)
+                              .count();
+  const double ns_per_tick =
+      elapsed_ticks ? static_cast<double>(elapsed_ns) / static_cast<double>(elapsed_ticks) : 1.0;
+  auto ns = [ns_per_tick](std::uint64_t ticks) {
+    return static_cast<std::uint64_t>(static_cast<double>(ticks) * ns_per_tick);
+  };
+
+  Histogram end_to_end;
+  for (const Slot& s : slots_) end_to_end.merge(s.end_to_end);
+  p.end_to_end = end_to_end.summary(ns_per_tick);
 
   std::vector<std::size_t> index_of(flow.nodes.size());
   std::uint64_t total_busy = 0;
@@ -137,22 +167,27 @@ Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport&
     const std::size_t id = plan.order[i];
     index_of[id] = i;
     const NodeImpl& impl = *flow.nodes[id].impl;
-    const NodeRecord& r = nodes_[id];
+    NodeRecord r;
+    for (const Slot& s : slots_) {
+      r.calls += s.nodes[id].calls;
+      r.busy += s.nodes[id].busy;
+      r.call_latency.merge(s.nodes[id].call_latency);
+      r.queue_wait.merge(s.nodes[id].queue_wait);
+    }
     const NodeReport& counted = report.nodes[i];
     NodeProfile n;
     n.name = impl.name();
     n.kind = counted.kind;
     n.concurrency_limit = impl.kind() == NodeKind::source ? serial : impl.concurrency();
-    n.calls = r.calls.load();
+    n.calls = r.calls;
     n.items_in = counted.in;
     n.items_out = counted.out;
     n.errors = counted.failed + counted.errors;
-    n.busy_ns = r.busy_ns.load();
+    n.busy_ns = ns(r.busy);
     const std::uint64_t items = impl.kind() == NodeKind::source ? counted.out : counted.in;
     n.per_item_ns = items ? n.busy_ns / items : 0;
-    n.call_latency = r.call_latency.summary();
-    n.queue_wait = r.queue_wait.summary();
-    n.peak_concurrency = static_cast<std::size_t>(r.peak.load());
+    n.call_latency = r.call_latency.summary(ns_per_tick);
+    n.queue_wait = r.queue_wait.summary(ns_per_tick);
     const std::size_t usable = n.concurrency_limit == unlimited
                                    ? p.threads
                                    : std::min<std::size_t>(n.concurrency_limit, p.threads);
@@ -166,7 +201,8 @@ Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport&
         n.shared_resources.push_back(type_name(provider->type()));
     for (double bound : kBucketBounds)
       n.call_buckets.emplace_back(
-          bound, r.call_latency.count_at_most(static_cast<std::uint64_t>(bound * 1e9)));
+          bound,
+          r.call_latency.count_at_most(static_cast<std::uint64_t>(bound * 1e9 / ns_per_tick)));
     p.errors += n.errors;
     total_busy += n.busy_ns;
     p.nodes.push_back(std::move(n));
@@ -175,14 +211,80 @@ Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport&
     n.busy_share =
         total_busy ? static_cast<double>(n.busy_ns) / static_cast<double>(total_busy) : 0;
 
-  for (std::size_t t = 0; t < thread_busy_.size(); ++t) {
-    const std::uint64_t busy = thread_busy_[t].load();
+  for (std::size_t t = 0; t < slots_.size(); ++t) {
+    const std::uint64_t busy = ns(slots_[t].busy);
     p.thread_profiles.push_back({t, busy, p.wall_ns > busy ? p.wall_ns - busy : 0});
   }
-  const std::size_t recorded = std::min(trace_next_.load(), trace_capacity_);
-  p.trace.assign(trace_.get(), trace_.get() + recorded);
-  for (auto& e : p.trace) e.node = static_cast<std::uint32_t>(index_of[e.node]);
-  p.trace_dropped = trace_next_.load() - recorded;
+  std::size_t events = 0;
+  for (const Slot& s : slots_) events += s.trace.size();
+  p.trace.reserve(events);
+  for (const Slot& s : slots_)
+    for (TraceEvent e : s.trace) {
+      e.node = static_cast<std::uint32_t>(index_of[e.node]);
+      e.start_ns = ns(e.start_ns - std::min(e.start_ns, start_ticks_));
+      e.duration_ns = ns(e.duration_ns);
+      p.trace.push_back(e);
+    }
+  // Peak concurrency per node: a sweep over the calls' intervals. Each worker's own calls are
+  // recorded in order and never overlap, so its starts and ends are already sorted: merging the
+  // workers' lists is linear. Exact while every call is in the trace; over the cap, the peak
+  // among the calls recorded.
+  for (std::size_t id = 0; id < flow.nodes.size(); ++id) {
+    struct Cursor {
+      const std::vector<TraceEvent>* events;
+      std::size_t next_start = 0, next_end = 0;
+    };
+    std::vector<Cursor> cursors;
+    for (const Slot& s : slots_) cursors.push_back({&s.trace});
+    auto advance = [&](Cursor& c, std::size_t& i) {
+      while (i < c.events->size() && (*c.events)[i].node != id) ++i;
+    };
+    for (Cursor& c : cursors) {
+      advance(c, c.next_start);
+      advance(c, c.next_end);
+    }
+    int active = 0, peak = 0;
+    while (true) {
+      // The earliest pending edge over all workers; an end before a start at the same time.
+      Cursor* best = nullptr;
+      bool best_is_start = false;
+      std::uint64_t best_time = 0;
+      for (Cursor& c : cursors) {
+        if (c.next_end < c.events->size()) {
+          const TraceEvent& e = (*c.events)[c.next_end];
+          const std::uint64_t t = e.start_ns + e.duration_ns;
+          if (!best || t < best_time || (t == best_time && best_is_start))
+            best = &c, best_is_start = false, best_time = t;
+        }
+        if (c.next_start < c.events->size()) {
+          const std::uint64_t t = (*c.events)[c.next_start].start_ns;
+          if (!best || t < best_time) best = &c, best_is_start = true, best_time = t;
+        }
+      }
+      if (!best) break;
+      if (best_is_start) {
+        peak = std::max(peak, ++active);
+        ++best->next_start;
+        advance(*best, best->next_start);
+      } else {
+        --active;
+        ++best->next_end;
+        advance(*best, best->next_end);
+      }
+    }
+    p.nodes[index_of[id]].peak_concurrency = static_cast<std::size_t>(peak);
+  }
+
+  // Trace viewers order events themselves: only over the cap are the earliest picked out.
+  p.trace_dropped = trace_dropped_.load();
+  if (p.trace.size() > trace_capacity_) {
+    std::nth_element(
+        p.trace.begin(), p.trace.begin() + static_cast<std::ptrdiff_t>(trace_capacity_),
+        p.trace.end(),
+        [](const TraceEvent& a, const TraceEvent& b) { return a.start_ns < b.start_ns; });
+    p.trace_dropped += p.trace.size() - trace_capacity_;
+    p.trace.resize(trace_capacity_);
+  }
 
   name_hot_spot(p);
   name_bottleneck(p);

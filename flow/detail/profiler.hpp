@@ -1,12 +1,13 @@
 #pragma once
 // What the executor records when a run is profiled, and the analysis that turns it into a
-// Profile. One clock read before and one after each node call (a batch), a few relaxed
-// atomics, and a trace slot: nothing per item.
+// Profile. Per node call (a batch): two reads of the CPU's timestamp counter, and plain
+// counters and a trace event in the calling worker's own slot: nothing shared, no atomics.
+// Slots are merged, ticks converted to nanoseconds, and peak concurrency found from the trace's
+// intervals when the run ends.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <vector>
 
@@ -24,37 +25,41 @@ class Profiler {
  public:
   Profiler(std::size_t nodes, std::size_t threads, std::size_t max_trace_events);
 
-  // Nanoseconds since the run started.
-  std::uint64_t now() const noexcept {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                          std::chrono::steady_clock::now() - start_)
-                                          .count());
-  }
-  // A call of `node` starts: returns its start time.
-  std::uint64_t begin(std::size_t node) noexcept;
-  // That call ended. `ready`: when its batch became ready for the node (0: unknown).
-  void end(std::size_t node, std::uint64_t start, std::uint64_t ready,
-           std::uint64_t items) noexcept;
-  // A sink is done with a batch whose source batch was emitted at `emitted`.
-  void delivered(std::uint64_t emitted) noexcept { end_to_end_.record(now() - emitted); }
+  // A timestamp in ticks: the CPU's timestamp counter where there is one (about 7 ns to read),
+  // else steady_clock nanoseconds.
+  static std::uint64_t now() noexcept;
+
+  // A call starts: returns its start time.
+  static std::uint64_t begin() noexcept { return now(); }
+  // That call ended; returns the end time, which is also when its outputs became ready.
+  // `ready`: when its batch became ready for the node (0: unknown). `emitted`: for a sink,
+  // when the source emitted the batch (0: not a sink), for end-to-end latency.
+  std::uint64_t end(std::size_t node, std::uint64_t start, std::uint64_t ready,
+                    std::uint64_t emitted, std::uint64_t items) noexcept;
 
   Profile build(const FlowData& flow, const Plan& plan, const RunReport& report,
                 const std::vector<std::vector<ProviderBase*>>& resources) const;
 
  private:
   struct NodeRecord {
-    std::atomic<std::uint64_t> calls{0}, busy_ns{0};
-    std::atomic<int> active{0}, peak{0};
+    std::uint64_t calls = 0, busy = 0;
     Histogram call_latency, queue_wait;
   };
+  // Everything one worker thread records; only that thread writes it during the run.
+  struct Slot {
+    std::vector<NodeRecord> nodes;
+    Histogram end_to_end;
+    std::uint64_t busy = 0;
+    std::vector<TraceEvent> trace;  // times in ticks until build()
+  };
+  Slot& slot() noexcept;
 
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  std::deque<NodeRecord> nodes_;
-  std::vector<std::atomic<std::uint64_t>> thread_busy_;
-  Histogram end_to_end_;
-  std::unique_ptr<TraceEvent[]> trace_;
+  std::uint64_t start_ticks_ = now();
+  std::chrono::steady_clock::time_point start_time_ = std::chrono::steady_clock::now();
+  std::vector<Slot> slots_;
   std::size_t trace_capacity_;
-  std::atomic<std::size_t> trace_next_{0};
+  std::size_t trace_per_slot_;
+  std::atomic<std::uint64_t> trace_dropped_{0};
 };
 
 }  // namespace aetherflow::detail
