@@ -151,10 +151,11 @@ int main(int argc, char** argv) {
   const aetherflow::RunReport report =
       flow.run({.threads = options.threads,
                 .batch_size = options.batch,
-                .progress = aetherflow::ProgressBar(std::filesystem::path(input).filename())});
+                .progress = aetherflow::ProgressBar(std::filesystem::path(input).filename()),
+                .profile = true});
   if (options.input.empty()) std::filesystem::remove(input);
 
-  std::cout << report << "\n";
+  std::cout << report << "\n" << *report.profile << "\n";
   std::cout << "requests " << tally.requests << ", bytes served " << tally.bytes << "\n";
   std::cout << "by status:";
   for (const auto& [c, n] : tally.by_class) std::cout << " " << c << "=" << n;

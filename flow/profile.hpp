@@ -87,9 +87,9 @@ struct Profile {
 
 // A service-level objective, checked clause by clause against a profile.
 struct Sla {
-  std::optional<std::uint64_t> max_p99_latency_ns;  // end to end
-  std::optional<double> min_items_per_second;
-  std::optional<double> max_error_rate;  // errors / items
+  std::optional<std::uint64_t> max_p99_latency_ns = std::nullopt;  // end to end
+  std::optional<double> min_items_per_second = std::nullopt;
+  std::optional<double> max_error_rate = std::nullopt;  // errors / items
 };
 struct SlaClause {
   std::string name;  // "p99 latency", "throughput", "error rate"

@@ -41,7 +41,8 @@ void name_hot_spot(Profile& p) {
 }
 
 // The bottleneck, in order of evidence: a limited node that is saturated; a node waiting on
-// shared resources; the node before which batches queue longest.
+// shared resources; a node before which batches wait longer than it takes to run them; else
+// the hot spot, if it keeps the threads busy (its cost then bounds throughput).
 void name_bottleneck(Profile& p) {
   const NodeProfile* saturated = nullptr;
   const NodeProfile* waiting = nullptr;
@@ -56,7 +57,9 @@ void name_bottleneck(Profile& p) {
         (!waiting ||
          wait_ratio > static_cast<double>(waiting->resource_wait_ns) / waiting->busy_ns))
       waiting = &n;
+    // Batches waiting longer than the node takes to run them: work piles up before it.
     if (n.kind != "source" && n.queue_wait.mean_ns > 0 &&
+        n.queue_wait.mean_ns >= n.call_latency.mean_ns &&
         (!queued || n.queue_wait.mean_ns > queued->queue_wait.mean_ns))
       queued = &n;
   }
@@ -74,10 +77,16 @@ void name_bottleneck(Profile& p) {
         percent(saturated->utilization), saturated->concurrency_limit, resources_hint(*saturated)));
   } else if (waiting) {
     p.bottleneck = waiting->name;
-    p.advice.push_back(fmt::format(
-        "bottleneck: '{}' spends {} of its time waiting for shared resources or pools: bind "
-        "them per_thread, or give the pool more instances",
-        waiting->name, percent(static_cast<double>(waiting->resource_wait_ns) / waiting->busy_ns)));
+    const std::string what =
+        waiting->shared_resources.empty()
+            ? std::string("an empty pool: give the pool more instances")
+            : fmt::format("the lock of its shared {}: bind it per_thread (or pooled)",
+                          fmt::join(waiting->shared_resources, ", "));
+    p.advice.push_back(fmt::format("bottleneck: '{}' spends {} of its time waiting for {}",
+                                   waiting->name,
+                                   percent(static_cast<double>(waiting->resource_wait_ns) /
+                                           static_cast<double>(waiting->busy_ns)),
+                                   what));
   } else if (queued) {
     p.bottleneck = queued->name;
     p.advice.push_back(fmt::format(
@@ -85,6 +94,13 @@ void name_bottleneck(Profile& p) {
         "throughput; make it cheaper or give it more concurrency",
         queued->name, duration_text(queued->queue_wait.mean_ns),
         duration_text(queued->queue_wait.p99_ns)));
+  } else if (const NodeProfile* hot = p.hot_spot.empty() ? nullptr : &p.node(p.hot_spot);
+             hot && hot->utilization >= 0.5) {
+    p.bottleneck = hot->name;
+    p.advice.push_back(fmt::format(
+        "bottleneck: '{}' keeps its threads busy {} of the run: throughput is bounded by its "
+        "cost per item; make it cheaper, or run on more cores",
+        hot->name, percent(hot->utilization)));
   }
 }
 
