@@ -45,8 +45,9 @@ class Profiler {
     std::uint64_t calls = 0, busy = 0;
     Histogram call_latency, queue_wait;
   };
-  // Everything one worker thread records; only that thread writes it during the run.
-  struct Slot {
+  // Everything one worker thread records; only that thread writes it during the run. Each on
+  // its own cache lines: adjacent slots sharing one made the workers stall on each other.
+  struct alignas(64) Slot {
     std::vector<NodeRecord> nodes;
     Histogram end_to_end;
     std::uint64_t busy = 0;
