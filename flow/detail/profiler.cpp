@@ -241,25 +241,18 @@ Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport&
       e.duration_ns = ns(e.duration_ns);
       p.trace.push_back(e);
     }
-  // Peak concurrency per node: a sweep over the calls' intervals. Each worker's own calls are
-  // recorded in order and never overlap, so its starts and ends are already sorted: merging the
-  // workers' lists is linear. Exact while every call is in the trace; over the cap, the peak
-  // among the calls recorded.
-  for (std::size_t id = 0; id < flow.nodes.size(); ++id) {
+  // Peak concurrency per node: one sweep over all calls' intervals, in time order. Each
+  // worker's own calls are recorded in order and never overlap, so its starts and its ends are
+  // already sorted: merging the workers' lists is linear. Exact while every call is in the
+  // trace; over the cap, the peak among the calls recorded.
+  {
     struct Cursor {
       const std::vector<TraceEvent>* events;
       std::size_t next_start = 0, next_end = 0;
     };
     std::vector<Cursor> cursors;
     for (const Slot& s : slots_) cursors.push_back({&s.trace});
-    auto advance = [&](Cursor& c, std::size_t& i) {
-      while (i < c.events->size() && (*c.events)[i].node != id) ++i;
-    };
-    for (Cursor& c : cursors) {
-      advance(c, c.next_start);
-      advance(c, c.next_end);
-    }
-    int active = 0, peak = 0;
+    std::vector<int> active(flow.nodes.size(), 0), peak(flow.nodes.size(), 0);
     while (true) {
       // The earliest pending edge over all workers; an end before a start at the same time.
       Cursor* best = nullptr;
@@ -279,16 +272,14 @@ Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport&
       }
       if (!best) break;
       if (best_is_start) {
-        peak = std::max(peak, ++active);
-        ++best->next_start;
-        advance(*best, best->next_start);
+        const std::uint32_t node = (*best->events)[best->next_start++].node;
+        peak[node] = std::max(peak[node], ++active[node]);
       } else {
-        --active;
-        ++best->next_end;
-        advance(*best, best->next_end);
+        --active[(*best->events)[best->next_end++].node];
       }
     }
-    p.nodes[index_of[id]].peak_concurrency = static_cast<std::size_t>(peak);
+    for (std::size_t id = 0; id < flow.nodes.size(); ++id)
+      p.nodes[index_of[id]].peak_concurrency = static_cast<std::size_t>(peak[id]);
   }
 
   // Trace viewers order events themselves: only over the cap are the earliest picked out.
