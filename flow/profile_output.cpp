@@ -14,9 +14,12 @@
 #include <cereal/types/utility.hpp>
 #include <cereal/types/vector.hpp>
 
+#include <flow/detail/duration_text.hpp>
 #include <flow/errors.hpp>
 
 namespace aetherflow {
+
+using detail::duration_text;
 
 // The JSON schema (docs/profiling.md): one object "profile", these fields, in this order.
 template <class Archive>
@@ -65,13 +68,6 @@ void serialize(Archive& a, Profile& p) {
 }
 
 namespace {
-
-std::string duration_text(std::uint64_t ns) {
-  if (ns >= 1'000'000'000) return fmt::format("{:.2f} s", static_cast<double>(ns) / 1e9);
-  if (ns >= 1'000'000) return fmt::format("{:.2f} ms", static_cast<double>(ns) / 1e6);
-  if (ns >= 1'000) return fmt::format("{:.1f} us", static_cast<double>(ns) / 1e3);
-  return fmt::format("{} ns", ns);
-}
 
 // A string as a JSON string literal.
 std::string json_string(std::string_view s) {

@@ -12,6 +12,7 @@
 #include <boost/graph/strong_components.hpp>
 #include <boost/graph/topological_sort.hpp>
 
+#include <flow/detail/duration_text.hpp>
 #include <flow/errors.hpp>
 
 namespace aetherflow::detail {
@@ -280,11 +281,6 @@ std::string heat(double share) {
   return fmt::format("\"{:.3f} {:.3f} 1.000\"", 0.16 * (1 - share), std::min(1.0, 0.15 + share));
 }
 
-std::string duration_text(std::uint64_t ns) {
-  if (ns >= 1'000'000) return fmt::format("{:.1f} ms", static_cast<double>(ns) / 1e6);
-  if (ns >= 1'000) return fmt::format("{:.1f} us", static_cast<double>(ns) / 1e3);
-  return fmt::format("{} ns", ns);
-}
 }  // namespace
 
 std::string to_dot(const FlowData& flow, const Profile* profile) {

@@ -9,6 +9,7 @@
 #endif
 
 #include <contexts/detail/provider.hpp>
+#include <flow/detail/duration_text.hpp>
 #include <flow/detail/resource_args.hpp>
 
 namespace aetherflow::detail {
@@ -16,13 +17,6 @@ namespace {
 
 // Prometheus bucket bounds for call latency, in seconds.
 constexpr double kBucketBounds[] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10};
-
-std::string duration_text(std::uint64_t ns) {
-  if (ns >= 1'000'000'000) return fmt::format("{:.2f} s", static_cast<double>(ns) / 1e9);
-  if (ns >= 1'000'000) return fmt::format("{:.2f} ms", static_cast<double>(ns) / 1e6);
-  if (ns >= 1'000) return fmt::format("{:.2f} us", static_cast<double>(ns) / 1e3);
-  return fmt::format("{} ns", ns);
-}
 
 std::string percent(double share) {
   return fmt::format("{:.0f}%", share * 100);
