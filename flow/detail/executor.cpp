@@ -247,7 +247,7 @@ class Run {
     [[maybe_unused]] const bool timed = profiled() && rt.id != NodeRuntime::kNoId;
     [[maybe_unused]] std::uint64_t start = 0;
     if constexpr (Profiling)
-      if (timed) start = Profiler::begin();
+      if (timed) start = Profiler::now();
     auto finish = [&]() -> std::uint64_t {
       if (rt.counts) rt.counts->add(ctx.counts);
       if constexpr (Profiling) {

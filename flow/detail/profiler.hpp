@@ -29,8 +29,6 @@ class Profiler {
   // else steady_clock nanoseconds.
   static std::uint64_t now() noexcept;
 
-  // A call starts: returns its start time.
-  static std::uint64_t begin() noexcept { return now(); }
   // That call ended; returns the end time, which is also when its outputs became ready.
   // `ready`: when its batch became ready for the node (0: unknown). `emitted`: for a sink,
   // when the source emitted the batch (0: not a sink), for end-to-end latency.

@@ -23,7 +23,6 @@ class InputFile {
   std::uint64_t offset() const noexcept { return offset_; }             // bytes read so far
   std::optional<std::uint64_t> size() const noexcept { return size_; }  // regular files only
   const std::string& path() const noexcept { return path_; }
-  const std::string& who() const noexcept { return who_; }
 
  private:
   std::string path_;
