@@ -143,11 +143,20 @@ class Run {
         degree_(fan_out_degrees(flow)),
         runtimes_(flow.nodes.size()) {
     if constexpr (Profiling)
-      if (options.profile)
-        profiler_ = std::make_unique<Profiler>(flow.nodes.size(), threads_, options.trace_events);
+      if (options.profile) {
+        profiler_ = flow.profiler ? std::move(flow.profiler) : std::make_shared<Profiler>();
+        profiler_->start(flow.nodes.size(), threads_, options.trace_events);
+      }
     if (batch_size_ == 0 || batch_size_ > kMaxBatchSize)
       throw Error(fmt::format("flow '{}': batch_size {} is out of range (1 to {})", flow.name,
                               batch_size_, kMaxBatchSize));
+  }
+
+  Run(const Run&) = delete;
+  Run& operator=(const Run&) = delete;
+  ~Run() {
+    if constexpr (Profiling)
+      if (profiler_) flow_.profiler = std::move(profiler_);
   }
 
   RunReport go() {
@@ -495,7 +504,7 @@ class Run {
   const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::deque<SourceProgress> progress_;
   std::atomic<std::int64_t> last_report_{0};
-  std::unique_ptr<Profiler> profiler_;  // profiled runs only
+  std::shared_ptr<Profiler> profiler_;  // profiled runs only; back to flow_ when done
   tf::graph* graph_ = nullptr;
   std::vector<std::unique_ptr<tf::graph_node>>* nodes_ = nullptr;
 };

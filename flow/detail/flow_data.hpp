@@ -25,11 +25,16 @@ struct EdgeDecl {
   std::shared_ptr<const NodeImpl> converter;
 };
 
+class Profiler;
+
 struct FlowData {
   std::string name;
   std::vector<NodeDecl> nodes;
   std::vector<EdgeDecl> edges;
   std::atomic<bool> running{false};
+  // The last profiled run's profiler, kept for the next one to record into memory already
+  // touched. Runs take and give it back; `running` keeps them one at a time.
+  mutable std::shared_ptr<Profiler> profiler;
 
   std::size_t add(std::shared_ptr<NodeImpl> node) {
     nodes.push_back({std::move(node)});

@@ -43,10 +43,17 @@ class Histogram {
     max_ = std::max(max_, other.max_);
   }
 
+  std::uint64_t count() const noexcept {
+    std::uint64_t n = 0;
+    for (auto c : counts_) n += c;
+    return n;
+  }
+  std::uint64_t sum() const noexcept { return sum_; }
+
   // Percentiles, with every value first multiplied by `scale` (ticks to nanoseconds).
   LatencySummary summary(double scale = 1.0) const {
     LatencySummary s;
-    for (auto c : counts_) s.count += c;
+    s.count = count();
     if (s.count == 0) return s;
     auto scaled = [scale](std::uint64_t v) {
       return static_cast<std::uint64_t>(static_cast<double>(v) * scale);
@@ -77,9 +84,11 @@ class Histogram {
   }
 
  private:
-  std::array<std::uint64_t, kBuckets> counts_{};
+  // sum_ and max_ first: with the low buckets, which latencies in ticks never reach, they
+  // share the cache line a recording touches anyway.
   std::uint64_t sum_ = 0;
   std::uint64_t max_ = 0;
+  std::array<std::uint64_t, kBuckets> counts_{};
 };
 
 }  // namespace aetherflow::detail

@@ -3,10 +3,6 @@
 #include <algorithm>
 
 #include <fmt/format.h>
-#include <oneapi/tbb/task_arena.h>
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-#endif
 
 #include <contexts/detail/provider.hpp>
 #include <flow/detail/duration_text.hpp>
@@ -100,51 +96,20 @@ void name_bottleneck(Profile& p) {
 
 }  // namespace
 
-Profiler::Profiler(std::size_t nodes, std::size_t threads, std::size_t max_trace_events)
-    : slots_(threads),
-      trace_capacity_(max_trace_events),
-      // Each slot may fill the whole cap: the earliest events over all slots are kept.
-      trace_per_slot_(max_trace_events) {
+void Profiler::start(std::size_t nodes, std::size_t threads, std::size_t max_trace_events) {
+  slots_.resize(threads);
   for (Slot& s : slots_) {
-    s.nodes.resize(nodes);
-    s.trace.reserve(trace_per_slot_);  // pages are touched only as events arrive
+    s.nodes.assign(nodes, NodeRecord{});
+    s.end_to_end = {};
+    s.trace.clear();
+    s.trace_dropped = 0;
+    // Each slot may fill the whole cap: the earliest events over all slots are kept. Pages are
+    // touched only as events arrive.
+    s.trace.reserve(max_trace_events);
   }
-}
-
-std::uint64_t Profiler::now() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  return __rdtsc();
-#else
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                        std::chrono::steady_clock::now().time_since_epoch())
-                                        .count());
-#endif
-}
-
-Profiler::Slot& Profiler::slot() noexcept {
-  const int index = oneapi::tbb::this_task_arena::current_thread_index();
-  return slots_[static_cast<std::size_t>(index < 0 ? 0 : index) % slots_.size()];
-}
-
-std::uint64_t Profiler::end(std::size_t node, std::uint64_t start, std::uint64_t ready,
-                            std::uint64_t emitted, std::uint64_t items) noexcept {
-  const std::uint64_t stop = now();
-  const std::uint64_t busy = stop - start;
-  Slot& s = slot();
-  NodeRecord& r = s.nodes[node];
-  ++r.calls;
-  r.busy += busy;
-  r.call_latency.record(busy);
-  if (ready != 0 && start >= ready) r.queue_wait.record(start - ready);
-  s.busy += busy;
-  if (emitted != 0 && stop >= emitted) s.end_to_end.record(stop - emitted);
-  if (s.trace.size() < trace_per_slot_)
-    s.trace.push_back({static_cast<std::uint32_t>(node),
-                       static_cast<std::uint32_t>(&s - slots_.data()), start, busy,
-                       static_cast<std::uint32_t>(items)});
-  else
-    trace_dropped_.fetch_add(1, std::memory_order_relaxed);
-  return stop;
+  trace_capacity_ = max_trace_events;
+  start_ticks_ = now();
+  start_time_ = std::chrono::steady_clock::now();
 }
 
 Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport& report,
@@ -163,8 +128,11 @@ Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport&
                               .count();
   const double ns_per_tick =
       elapsed_ticks ? static_cast<double>(elapsed_ns) / static_cast<double>(elapsed_ticks) : 1.0;
+  // Through signed integers: x86 converts those to and from double in one instruction each.
+  // Tick counts within a run are far below 2^63.
   auto ns = [ns_per_tick](std::uint64_t ticks) {
-    return static_cast<std::uint64_t>(static_cast<double>(ticks) * ns_per_tick);
+    const auto scaled = static_cast<double>(static_cast<std::int64_t>(ticks)) * ns_per_tick;
+    return static_cast<std::uint64_t>(static_cast<std::int64_t>(scaled));
   };
 
   Histogram end_to_end;
@@ -179,8 +147,6 @@ Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport&
     const NodeImpl& impl = *flow.nodes[id].impl;
     NodeRecord r;
     for (const Slot& s : slots_) {
-      r.calls += s.nodes[id].calls;
-      r.busy += s.nodes[id].busy;
       r.call_latency.merge(s.nodes[id].call_latency);
       r.queue_wait.merge(s.nodes[id].queue_wait);
     }
@@ -189,11 +155,11 @@ Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport&
     n.name = impl.name();
     n.kind = counted.kind;
     n.concurrency_limit = impl.kind() == NodeKind::source ? serial : impl.concurrency();
-    n.calls = r.calls;
+    n.calls = r.call_latency.count();
     n.items_in = counted.in;
     n.items_out = counted.out;
     n.errors = counted.failed + counted.errors;
-    n.busy_ns = ns(r.busy);
+    n.busy_ns = ns(r.call_latency.sum());
     const std::uint64_t items = impl.kind() == NodeKind::source ? counted.out : counted.in;
     n.per_item_ns = items ? n.busy_ns / items : 0;
     n.call_latency = r.call_latency.summary(ns_per_tick);
@@ -222,62 +188,55 @@ Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport&
         total_busy ? static_cast<double>(n.busy_ns) / static_cast<double>(total_busy) : 0;
 
   for (std::size_t t = 0; t < slots_.size(); ++t) {
-    const std::uint64_t busy = ns(slots_[t].busy);
+    std::uint64_t ticks = 0;
+    for (const NodeRecord& r : slots_[t].nodes) ticks += r.call_latency.sum();
+    const std::uint64_t busy = ns(ticks);
     p.thread_profiles.push_back({t, busy, p.wall_ns > busy ? p.wall_ns - busy : 0});
   }
   std::size_t events = 0;
   for (const Slot& s : slots_) events += s.trace.size();
-  p.trace.reserve(events);
+  p.trace.resize(events);
+  TraceEvent* out = p.trace.data();
   for (const Slot& s : slots_)
-    for (TraceEvent e : s.trace) {
-      e.node = static_cast<std::uint32_t>(index_of[e.node]);
-      e.start_ns = ns(e.start_ns - std::min(e.start_ns, start_ticks_));
-      e.duration_ns = ns(e.duration_ns);
-      p.trace.push_back(e);
-    }
-  // Peak concurrency per node: one sweep over all calls' intervals, in time order. Each
-  // worker's own calls are recorded in order and never overlap, so its starts and its ends are
-  // already sorted: merging the workers' lists is linear. Exact while every call is in the
-  // trace; over the cap, the peak among the calls recorded.
+    for (const TraceEvent& e : s.trace)
+      *out++ = {static_cast<std::uint32_t>(index_of[e.node]), e.thread,
+                ns(e.start_ns - std::min(e.start_ns, start_ticks_)), ns(e.duration_ns), e.items};
+  // Peak concurrency per node: the most workers in it at once, which is reached when one of
+  // them starts a call. Each worker's calls are recorded in order and never overlap, so for
+  // each call start one cursor per other worker, only ever moving forward, finds what that
+  // worker was doing then: linear in the events for each pair of workers. A serial node's peak
+  // is 1 once it was called; no sweep needed. Exact while every call is in the trace; over the
+  // cap, the peak among the calls recorded.
   {
-    struct Cursor {
-      const std::vector<TraceEvent>* events;
-      std::size_t next_start = 0, next_end = 0;
-    };
-    std::vector<Cursor> cursors;
-    for (const Slot& s : slots_) cursors.push_back({&s.trace});
-    std::vector<int> active(flow.nodes.size(), 0), peak(flow.nodes.size(), 0);
-    while (true) {
-      // The earliest pending edge over all workers; an end before a start at the same time.
-      Cursor* best = nullptr;
-      bool best_is_start = false;
-      std::uint64_t best_time = 0;
-      for (Cursor& c : cursors) {
-        if (c.next_end < c.events->size()) {
-          const TraceEvent& e = (*c.events)[c.next_end];
-          const std::uint64_t t = e.start_ns + e.duration_ns;
-          if (!best || t < best_time || (t == best_time && best_is_start))
-            best = &c, best_is_start = false, best_time = t;
+    std::vector<std::size_t> peak(flow.nodes.size(), 0);
+    std::vector<bool> swept(flow.nodes.size());
+    for (std::size_t id = 0; id < flow.nodes.size(); ++id) {
+      const NodeProfile& n = p.nodes[index_of[id]];
+      swept[id] = n.concurrency_limit != serial;
+      if (!swept[id]) peak[id] = n.calls ? 1 : 0;
+    }
+    std::vector<const TraceEvent*> cursor(slots_.size());
+    for (std::size_t w = 0; w < slots_.size(); ++w) {
+      for (std::size_t v = 0; v < slots_.size(); ++v) cursor[v] = slots_[v].trace.data();
+      for (const TraceEvent& e : slots_[w].trace) {
+        if (!swept[e.node]) continue;
+        std::size_t inside = 1;
+        for (std::size_t v = 0; v < slots_.size(); ++v) {
+          if (v == w) continue;
+          const TraceEvent*& c = cursor[v];
+          const TraceEvent* const last = slots_[v].trace.data() + slots_[v].trace.size();
+          while (c != last && c->start_ns + c->duration_ns <= e.start_ns) ++c;  // ended by then
+          inside += c != last && c->start_ns <= e.start_ns && c->node == e.node;
         }
-        if (c.next_start < c.events->size()) {
-          const std::uint64_t t = (*c.events)[c.next_start].start_ns;
-          if (!best || t < best_time) best = &c, best_is_start = true, best_time = t;
-        }
-      }
-      if (!best) break;
-      if (best_is_start) {
-        const std::uint32_t node = (*best->events)[best->next_start++].node;
-        peak[node] = std::max(peak[node], ++active[node]);
-      } else {
-        --active[(*best->events)[best->next_end++].node];
+        peak[e.node] = std::max(peak[e.node], inside);
       }
     }
     for (std::size_t id = 0; id < flow.nodes.size(); ++id)
-      p.nodes[index_of[id]].peak_concurrency = static_cast<std::size_t>(peak[id]);
+      p.nodes[index_of[id]].peak_concurrency = peak[id];
   }
 
   // Trace viewers order events themselves: only over the cap are the earliest picked out.
-  p.trace_dropped = trace_dropped_.load();
+  for (const Slot& s : slots_) p.trace_dropped += s.trace_dropped;
   if (p.trace.size() > trace_capacity_) {
     std::nth_element(
         p.trace.begin(), p.trace.begin() + static_cast<std::ptrdiff_t>(trace_capacity_),

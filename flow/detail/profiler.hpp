@@ -5,11 +5,15 @@
 // Slots are merged, ticks converted to nanoseconds, and peak concurrency found from the trace's
 // intervals when the run ends.
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <vector>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
+
+#include <oneapi/tbb/task_arena.h>
 
 #include <flow/detail/flow_data.hpp>
 #include <flow/detail/histogram.hpp>
@@ -23,24 +27,46 @@ class ProviderBase;
 
 class Profiler {
  public:
-  Profiler(std::size_t nodes, std::size_t threads, std::size_t max_trace_events);
+  // Readies the profiler for a new run: counters zeroed, trace emptied, buffers kept.
+  void start(std::size_t nodes, std::size_t threads, std::size_t max_trace_events);
 
   // A timestamp in ticks: the CPU's timestamp counter where there is one (about 7 ns to read),
   // else steady_clock nanoseconds.
-  static std::uint64_t now() noexcept;
+  static std::uint64_t now() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    return __rdtsc();
+#else
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          std::chrono::steady_clock::now().time_since_epoch())
+                                          .count());
+#endif
+  }
 
   // That call ended; returns the end time, which is also when its outputs became ready.
   // `ready`: when its batch became ready for the node (0: unknown). `emitted`: for a sink,
   // when the source emitted the batch (0: not a sink), for end-to-end latency.
   std::uint64_t end(std::size_t node, std::uint64_t start, std::uint64_t ready,
-                    std::uint64_t emitted, std::uint64_t items) noexcept;
+                    std::uint64_t emitted, std::uint64_t items) noexcept {
+    const std::uint64_t stop = now();
+    Slot& s = slot();
+    NodeRecord& r = s.nodes[node];
+    r.call_latency.record(stop - start);  // also the node's calls and busy time
+    if (ready != 0 && start >= ready) r.queue_wait.record(start - ready);
+    if (emitted != 0 && stop >= emitted) s.end_to_end.record(stop - emitted);
+    if (s.trace.size() < trace_capacity_)
+      s.trace.push_back({static_cast<std::uint32_t>(node),
+                         static_cast<std::uint32_t>(&s - slots_.data()), start, stop - start,
+                         static_cast<std::uint32_t>(items)});
+    else
+      ++s.trace_dropped;
+    return stop;
+  }
 
   Profile build(const FlowData& flow, const Plan& plan, const RunReport& report,
                 const std::vector<std::vector<ProviderBase*>>& resources) const;
 
  private:
   struct NodeRecord {
-    std::uint64_t calls = 0, busy = 0;
     Histogram call_latency, queue_wait;
   };
   // Everything one worker thread records; only that thread writes it during the run. Each on
@@ -48,17 +74,18 @@ class Profiler {
   struct alignas(64) Slot {
     std::vector<NodeRecord> nodes;
     Histogram end_to_end;
-    std::uint64_t busy = 0;
     std::vector<TraceEvent> trace;  // times in ticks until build()
+    std::uint64_t trace_dropped = 0;
   };
-  Slot& slot() noexcept;
+  Slot& slot() noexcept {
+    const int index = oneapi::tbb::this_task_arena::current_thread_index();
+    return slots_[static_cast<std::size_t>(index < 0 ? 0 : index) % slots_.size()];
+  }
 
-  std::uint64_t start_ticks_ = now();
-  std::chrono::steady_clock::time_point start_time_ = std::chrono::steady_clock::now();
+  std::uint64_t start_ticks_ = 0;
+  std::chrono::steady_clock::time_point start_time_;
   std::vector<Slot> slots_;
-  std::size_t trace_capacity_;
-  std::size_t trace_per_slot_;
-  std::atomic<std::uint64_t> trace_dropped_{0};
+  std::size_t trace_capacity_ = 0;
 };
 
 }  // namespace aetherflow::detail

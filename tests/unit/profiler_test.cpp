@@ -2,6 +2,8 @@
 // report, and every output format is what its consumers expect.
 #include <flow/aetherflow.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -102,6 +104,41 @@ TEST(Profiler, NumbersAddUpAndMatchTheRunReport) {
   EXPECT_EQ(p.end_to_end.count, 50u);    // one per batch the sink finished
   EXPECT_EQ(p.trace.size(), calls);
   EXPECT_EQ(p.trace_dropped, 0u);
+}
+
+TEST(Profiler, PeakConcurrencyCountsCallsThatOverlap) {
+  // The first calls of `meet` wait (up to a minute) until two of them are inside at once.
+  std::atomic<int> inside{0};
+  Flow flow("overlap");
+  auto src = flow.source("numbers", std::views::iota(0, 64));
+  auto meet = flow.node("meet", [&inside](int x) {
+    ++inside;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    while (inside.load() < 2 && std::chrono::steady_clock::now() < until) {
+    }
+    return x;
+  });
+  auto sink = flow.node("sink", [](int) {});
+  src >> meet >> sink;
+  const Profile p = *flow.run({.threads = 2, .batch_size = 4, .profile = true}).profile;
+  ASSERT_GE(inside.load(), 2);
+  EXPECT_EQ(p.node("meet").peak_concurrency, 2u);
+  EXPECT_EQ(p.node("sink").peak_concurrency, 1u);  // serial
+}
+
+TEST(Profiler, ARunAgainStartsFromAnEmptyProfile) {
+  HotSpotFlow f;
+  const Profile first = *f.run().profile;
+  const Profile second = *f.run().profile;  // records into the first run's buffers
+  for (const auto& n : first.nodes) {
+    EXPECT_EQ(second.node(n.name).calls, n.calls) << n.name;
+    EXPECT_EQ(second.node(n.name).call_latency.count, n.calls) << n.name;
+  }
+  EXPECT_EQ(second.end_to_end.count, first.end_to_end.count);
+  EXPECT_EQ(second.trace.size(), first.trace.size());
+  const Profile capped = *f.run({.trace_events = 5}).profile;
+  EXPECT_EQ(capped.trace.size(), 5u);
+  EXPECT_EQ(f.run().profile->trace_dropped, 0u);
 }
 
 TEST(Profiler, JsonLoadsBackIntoTheSameProfile) {
