@@ -40,6 +40,14 @@ std::string describe_current_exception() {
   }
 }
 
+std::string describe_exception(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (...) {
+    return describe_current_exception();
+  }
+}
+
 namespace detail {
 
 std::string type_name(const std::type_info& type) {

@@ -3,6 +3,7 @@
 // the item, the types.
 
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -52,5 +53,7 @@ class NodeError : public Error {
 // One line describing the exception being handled: its type (demangled) and what().
 // Must be called inside a catch block; works for exceptions of any type.
 std::string describe_current_exception();
+// The same for a stored exception.
+std::string describe_exception(const std::exception_ptr& error);
 
 }  // namespace aetherflow

@@ -13,6 +13,7 @@
 #include <tuple>
 #include <type_traits>
 
+#include <flow/dead_letter.hpp>
 #include <flow/detail/flow_data.hpp>
 #include <flow/detail/signature.hpp>
 #include <flow/detail/step_node.hpp>
@@ -83,6 +84,22 @@ class NodeHandle {
 
 }  // namespace detail
 
+// One output port of a node beyond its output: a route of a branch_on node, or the dead
+// letters of a node.
+template <class T>
+class Port {
+ public:
+  Port(detail::FlowData* flow, std::size_t node, std::size_t port)
+      : flow_(flow), node_(node), port_(port) {}
+  auto outputs() const { return std::tuple{OutPort<T>{flow_, node_, port_}}; }
+
+ private:
+  detail::FlowData* flow_;
+  std::size_t node_, port_;
+};
+template <class T>
+using Route = Port<T>;
+
 // A node taking In and producing Out (void: a source takes nothing, a sink produces nothing).
 template <class In, class Out>
 class Node : public detail::NodeHandle {
@@ -101,6 +118,11 @@ class Node : public detail::NodeHandle {
   Node& discard() requires(!std::is_void_v<Out>) {
     flow_->nodes[id_].discarded = true;
     return *this;
+  }
+  // The items the node failed on, for a node declared with on_error = OnError::dead_letter:
+  //   parse.dead_letters() >> failed_lines;
+  auto dead_letters() const requires(!std::is_void_v<In>) {
+    return Port<DeadLetter<In>>{flow_, id_, std::is_void_v<Out> ? 0u : 1u};
   }
 };
 
@@ -123,19 +145,6 @@ class FanIn : public detail::NodeHandle {
     flow_->nodes[id_].discarded = true;
     return *this;
   }
-};
-
-// One route out of a branch_on node.
-template <class T>
-class Route {
- public:
-  Route(detail::FlowData* flow, std::size_t node, std::size_t port)
-      : flow_(flow), node_(node), port_(port) {}
-  auto outputs() const { return std::tuple{OutPort<T>{flow_, node_, port_}}; }
-
- private:
-  detail::FlowData* flow_;
-  std::size_t node_, port_;
 };
 
 // A set of nodes used together: `a >> fan_out(b, c)` sends every item of a to b and c;

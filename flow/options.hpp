@@ -4,10 +4,13 @@
 //   flow.run({.threads = 2, .batch_size = 512});
 
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <optional>
+#include <stop_token>
 
 namespace aetherflow {
 
@@ -15,11 +18,66 @@ namespace aetherflow {
 inline constexpr std::size_t serial = 1;
 inline constexpr std::size_t unlimited = 0;
 
+// What happens to an item whose call throws (after any retries): see docs/errors.md.
+enum class OnError {
+  fail,         // stop the run; Flow::run throws a NodeError naming the node and the item
+  skip,         // count the item as failed and skipped, and go on without it
+  dead_letter,  // send a DeadLetter (item, node, error, attempts) to node.dead_letters()
+};
+
+// Retrying a failed item: `retries` more attempts, attempt k+1 after
+// min(delay * backoff^(k-1), max_delay). The worker runs other work while it waits.
+struct Retry {
+  std::size_t retries = 3;
+  std::chrono::milliseconds delay{10};
+  double backoff = 2.0;
+  std::chrono::milliseconds max_delay{1000};
+  // Which exceptions are worth retrying (see retry_on<E...>()); unset: every exception.
+  std::function<bool(const std::exception_ptr&)> retryable = {};
+
+  // The delay before retry number `retry` (1 for the first).
+  std::chrono::nanoseconds delay_before(std::size_t retry) const {
+    const double scaled = std::chrono::duration<double, std::nano>(delay).count() *
+                          std::pow(backoff, static_cast<double>(retry - 1));
+    const std::chrono::nanoseconds most = max_delay;
+    return scaled >= static_cast<double>(most.count())
+               ? most
+               : std::chrono::nanoseconds(static_cast<std::int64_t>(scaled));
+  }
+};
+
+namespace detail {
+// Whether `error` holds an exception of type E or of one of Rest (or derived from one).
+template <class E, class... Rest>
+bool is_one_of(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const E&) {
+    return true;
+  } catch (...) {
+    if constexpr (sizeof...(Rest) > 0)
+      return is_one_of<Rest...>(error);
+    else
+      return false;
+  }
+}
+}  // namespace detail
+
+// A `retryable` predicate that accepts exceptions of the types E... (or derived from them):
+//   .retry = aetherflow::Retry{.retryable = aetherflow::retry_on<TimeoutError>()}
+template <class... E>
+std::function<bool(const std::exception_ptr&)> retry_on() {
+  return [](const std::exception_ptr& error) { return detail::is_one_of<E...>(error); };
+}
+
 struct NodeOptions {
   // Unset: sinks are serial (they usually write to one place), every other node unlimited.
   std::optional<std::size_t> concurrency = std::nullopt;
   // Sinks only: deliver items in the order their source emitted them. Implies serial.
   bool ordered = false;
+  // One-input nodes (transform, filter, one-to-many, sink, repeat): what a failed item does.
+  OnError on_error = OnError::fail;
+  std::optional<Retry> retry = std::nullopt;
 };
 
 struct RepeatOptions {
@@ -63,6 +121,10 @@ struct RunOptions {
   bool profile = false;
   // At most this many node calls go into the profile's trace; later ones are counted only.
   std::size_t trace_events = 100'000;
+  // Cancels the run when stop is requested (from any thread): see docs/errors.md.
+  std::stop_token stop = {};
+  // Cancels the run once it has run this long; zero: no deadline.
+  std::chrono::nanoseconds deadline{0};
 };
 
 }  // namespace aetherflow

@@ -32,11 +32,14 @@ std::ostream& operator<<(std::ostream& os, const RunReport& r) {
   for (const auto& n : r.nodes) width = std::max(width, n.name.size());
   fmt::print(os, "flow '{}': {} items in {:.3f} s ({:.0f} items/s), {} threads, batch {}\n", r.flow,
              r.source_items(), r.wall_seconds(), r.items_per_second(), r.threads, r.batch_size);
-  constexpr auto row = "  {:<{}}  {:<9} {:>12} {:>12} {:>10} {:>8} {:>8} {:>10}\n";
-  fmt::print(os, row, "node", width, "kind", "in", "out", "filtered", "failed", "errors", "waits");
+  if (!r.stop_reason.empty())
+    fmt::print(os, "  {}: {}\n", r.cancelled ? "cancelled" : "stopped", r.stop_reason);
+  constexpr auto row = "  {:<{}}  {:<9} {:>12} {:>12} {:>10} {:>8} {:>8} {:>10} {:>8} {:>10}\n";
+  fmt::print(os, row, "node", width, "kind", "in", "out", "filtered", "failed", "retries",
+             "cancelled", "errors", "waits");
   for (const auto& n : r.nodes)
-    fmt::print(os, row, n.name, width, n.kind, n.in, n.out, n.filtered, n.failed, n.errors,
-               n.waits);
+    fmt::print(os, row, n.name, width, n.kind, n.in, n.out, n.filtered, n.failed, n.retries,
+               n.cancelled, n.errors, n.waits);
   return os;
 }
 

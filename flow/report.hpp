@@ -11,15 +11,23 @@
 
 namespace aetherflow {
 
+// One node's items. For one-to-one nodes, filters and sinks the balance is exact:
+//   in == out + filtered + failed + cancelled
+// (a one-to-many node's `out` counts what it emitted; its inputs balance the same way with
+// `out` replaced by the inputs that emitted something). See docs/errors.md.
 struct NodeReport {
   std::string name;
   std::string kind;            // source, transform, filter, expand, sink, fan_in, branch, repeat
   std::uint64_t in = 0;        // items received
   std::uint64_t out = 0;       // items emitted; for sinks, items consumed
   std::uint64_t filtered = 0;  // dropped on purpose: filter, empty expansion, incomplete fan-in
-  std::uint64_t failed = 0;    // items whose call threw
-  std::uint64_t errors = 0;    // exceptions recovered from (repeat without stop_on_error)
-  std::uint64_t waits = 0;     // calls that waited for a resource: a shared lock, a pool lease
+  std::uint64_t failed = 0;    // items whose call threw (after any retries), under any policy
+  std::uint64_t skipped = 0;   // of those, dropped by OnError::skip
+  std::uint64_t dead_lettered = 0;  // of those, sent to the node's dead letters
+  std::uint64_t retries = 0;        // attempts after the first, successful or not
+  std::uint64_t cancelled = 0;      // received but not processed: the run was stopping
+  std::uint64_t errors = 0;         // exceptions recovered from (repeat without stop_on_error)
+  std::uint64_t waits = 0;          // calls that waited for a resource: a shared lock, a pool lease
   std::chrono::nanoseconds wait_time{0};  // time those calls waited
 };
 
@@ -28,7 +36,12 @@ struct RunReport {
   std::size_t threads = 0;
   std::size_t batch_size = 0;
   std::chrono::nanoseconds wall{0};
-  std::vector<NodeReport> nodes;                  // in topological order of the flow
+  std::vector<NodeReport> nodes;  // in topological order of the flow
+  // Set when the run was cancelled (RunOptions::stop or deadline). `stop_reason` says what
+  // ended the run early: the cancellation, or the node that failed. Items left unprocessed are
+  // counted in NodeReport::cancelled.
+  bool cancelled = false;
+  std::string stop_reason;
   std::shared_ptr<const struct Profile> profile;  // profiled runs only (flow/profile.hpp)
 
   // The report of the node called `name`; std::out_of_range naming it if there is none.

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include <flow/detail/ref.hpp>
@@ -70,6 +71,10 @@ class Batch final : public BatchBase {
 
 using BatchHandle = Ref<BatchBase>;
 
+// A move-only item cannot be copied for a second branch: said at run time, because only the
+// run knows whether a batch is shared.
+[[noreturn]] void throw_move_only_shared();
+
 // The flow's plan guarantees the type of every batch that reaches a node: see plan.cpp.
 template <class T>
 Batch<T>& batch_cast(const BatchHandle& h) {
@@ -107,8 +112,10 @@ Ref<Batch<T>> merge_by_slot(std::span<const BatchHandle> parts) {
     const std::size_t i = next[best]++;
     if (!part.shared)
       out->push(std::move(part.values[i]), part.slots[i]);
-    else
+    else if constexpr (std::is_copy_constructible_v<T>)
       out->push(part.values[i], part.slots[i]);
+    else
+      throw_move_only_shared();
   }
   return out;
 }

@@ -8,6 +8,8 @@
 #include <exception>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <stop_token>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -16,11 +18,14 @@
 #include <fmt/format.h>
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/info.h>
+#include <oneapi/tbb/task.h>
 #include <oneapi/tbb/task_arena.h>
 
+#include <flow/detail/duration_text.hpp>
 #include <flow/detail/fan_in_node.hpp>
 #include <flow/detail/log.hpp>
 #include <flow/detail/profiler.hpp>
+#include <flow/detail/timer.hpp>
 #include <flow/errors.hpp>
 
 namespace aetherflow::detail {
@@ -34,15 +39,22 @@ constexpr std::size_t kMaxBatchSize = std::size_t{1} << 24;
 
 struct AtomicCounts {
   std::atomic<std::uint64_t> in{0}, out{0}, filtered{0}, failed{0}, errors{0};
+  std::atomic<std::uint64_t> skipped{0}, dead_lettered{0}, retries{0}, cancelled{0};
   std::atomic<std::uint64_t> waits{0}, wait_ns{0};
 
   void add(const ItemCounts& c) noexcept {
     constexpr auto relaxed = std::memory_order_relaxed;
     in.fetch_add(c.in, relaxed);
     out.fetch_add(c.out, relaxed);
-    if (c.filtered) filtered.fetch_add(c.filtered, relaxed);
-    if (c.failed) failed.fetch_add(c.failed, relaxed);
-    if (c.errors) errors.fetch_add(c.errors, relaxed);
+    // The rare ones only when there is something to add: no write to a shared line otherwise.
+    for (auto [total, n] : {std::pair{&filtered, c.filtered},
+                            {&failed, c.failed},
+                            {&errors, c.errors},
+                            {&skipped, c.skipped},
+                            {&dead_lettered, c.dead_lettered},
+                            {&retries, c.retries},
+                            {&cancelled, c.cancelled}})
+      if (n) total->fetch_add(n, relaxed);
     if (c.waits.count) {
       waits.fetch_add(c.waits.count, relaxed);
       wait_ns.fetch_add(c.waits.ns, relaxed);
@@ -127,7 +139,7 @@ struct CallInput {
 // Profiling: whether the profiler is compiled into this Run at all. A Run<true> whose run is
 // not profiled pays one branch per call; a Run<false> has no profiling code.
 template <bool Profiling>
-class Run {
+class Run final : public RunControl {
  public:
   Run(const FlowData& flow, const Plan& plan,
       const std::vector<std::vector<ProviderBase*>>& resources, const RunOptions& options)
@@ -163,17 +175,75 @@ class Run {
     log().debug("run of flow '{}': {} nodes, {} threads, batch size {}, {} batches in flight",
                 flow_.name, flow_.nodes.size(), threads_, batch_size_, in_flight_);
     oneapi::tbb::task_arena arena(static_cast<int>(threads_));
+    if (options_.deadline.count() > 0)
+      timer_.at(start_ + options_.deadline, [this] {
+        cancel(fmt::format("deadline of {} passed",
+                           duration_text(static_cast<std::uint64_t>(options_.deadline.count()))));
+      });
     try {
+      // Registered inside the try: a stop already requested cancels the run at once.
+      const std::stop_callback on_stop(options_.stop, [this] { cancel("stop requested"); });
       arena.execute([this] { build_and_wait(); });
     } catch (NodeError& e) {
       e.set_report(report(elapsed()));
       throw;
     }
+    timer_.reset();  // a deadline still pending
+    if (failure_) {
+      try {
+        std::rethrow_exception(failure_);
+      } catch (NodeError& e) {
+        e.set_report(report(elapsed()));
+        throw;
+      }
+    }
     if (options_.progress) options_.progress(progress(true));
     return report(elapsed());
   }
 
- private:
+  // RunControl: suspends the calling task (oneTBB resumable tasks); its thread goes on with
+  // other work of the run, and the timer resumes the task, on whichever thread is free, when
+  // the delay is over or the run stops.
+  void wait(std::chrono::nanoseconds delay) override {
+    if (stop_.load(std::memory_order_relaxed)) return;
+    oneapi::tbb::task::suspend([&](oneapi::tbb::task::suspend_point tag) {
+      timer_.at(std::chrono::steady_clock::now() + delay,
+                [tag] { oneapi::tbb::task::resume(tag); });
+    });
+  }
+
+  // Stops the run early: sources stop, nodes count what they still receive as cancelled, and
+  // calls waiting to retry wake up. The first reason is the one reported.
+  void stop_early(std::string reason, bool cancelled) {
+    {
+      std::lock_guard lock(stop_mutex_);
+      if (stop_reason_.empty()) {
+        stop_reason_ = std::move(reason);
+        cancelled_ = cancelled;
+      }
+    }
+    stop_.store(true, std::memory_order_relaxed);
+    timer_.expire_all();
+  }
+  void cancel(std::string reason) { stop_early(std::move(reason), true); }
+
+  // An item failed under OnError::fail: the run stops, and go() throws this NodeError.
+  void record_failure(const NodeRuntime& rt, const CallInput& input, const CallContext& ctx) {
+    stop_early(fmt::format("node '{}' failed", rt.node->name()), false);
+    std::lock_guard lock(stop_mutex_);
+    if (failure_) return;  // the first failure is the one reported
+    try {
+      std::rethrow_exception(ctx.failure);
+    } catch (...) {
+      try {
+        std::throw_with_nested(NodeError(rt.node->name(), input.seq * batch_size_ + ctx.failed_slot,
+                                         describe_current_exception()));
+      } catch (...) {
+        failure_ = std::current_exception();
+      }
+    }
+  }
+
   std::chrono::nanoseconds elapsed() const {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
                                                                 start_);
@@ -253,6 +323,8 @@ class Run {
   std::uint64_t guarded(const NodeRuntime& rt, const CallInput& input, Body&& body) {
     CallContext ctx;
     ctx.resources = rt.resources;
+    ctx.stop = &stop_;
+    ctx.run = this;
     [[maybe_unused]] const bool timed = profiled() && rt.id != NodeRuntime::kNoId;
     [[maybe_unused]] std::uint64_t start = 0;
     if constexpr (Profiling)
@@ -271,11 +343,13 @@ class Run {
     try {
       body(ctx);
     } catch (...) {
+      // Nodes other than one-input ones let a body's exception out: the graph is cancelled.
       finish();
-      stop_.store(true, std::memory_order_relaxed);
+      stop_early(fmt::format("node '{}' failed", rt.node->name()), false);
       const std::uint64_t item = input.seq * batch_size_ + ctx.failed_slot;
       std::throw_with_nested(NodeError(rt.node->name(), item, describe_current_exception()));
     }
+    if (ctx.failure) record_failure(rt, input, ctx);
     return finish();
   }
 
@@ -318,11 +392,12 @@ class Run {
 
   Compiled compile(std::size_t id, const NodeRuntime& rt) {
     const NodeImpl& node = *rt.node;
+    // A branch's routes, or a node's dead letters: ports beyond the one output.
+    if (node.kind() == NodeKind::branch || node.output_ports() > (node.output_type() ? 1u : 0u))
+      return multi_port(rt);
     switch (node.kind()) {
       case NodeKind::source:
         return source(rt);
-      case NodeKind::branch:
-        return branch(rt);
       case NodeKind::fan_in:
         return fan_in(rt);
       case NodeKind::sink:
@@ -407,7 +482,7 @@ class Run {
     return {{&sink}, {}};
   }
 
-  Compiled branch(const NodeRuntime& rt) {
+  Compiled multi_port(const NodeRuntime& rt) {
     std::vector<tf::broadcast_node<Msg>*> routes;
     Compiled c;
     for (std::size_t p = 0; p < rt.node->output_ports(); ++p) {
@@ -474,11 +549,18 @@ class Run {
     r.threads = threads_;
     r.batch_size = batch_size_;
     r.wall = wall;
+    {
+      std::lock_guard lock(stop_mutex_);
+      r.cancelled = cancelled_;
+      r.stop_reason = stop_reason_;
+    }
     for (auto id : plan_.order) {
       const auto& c = counts_[id];
       const NodeImpl& node = *flow_.nodes[id].impl;
       r.nodes.push_back({node.name(), to_string(node.kind()), c.in.load(), c.out.load(),
-                         c.filtered.load(), c.failed.load(), c.errors.load(), c.waits.load(),
+                         c.filtered.load(), c.failed.load(), c.skipped.load(),
+                         c.dead_lettered.load(), c.retries.load(), c.cancelled.load(),
+                         c.errors.load(), c.waits.load(),
                          std::chrono::nanoseconds(c.wait_ns.load())});
     }
     if constexpr (Profiling)
@@ -501,6 +583,13 @@ class Run {
   std::deque<SourceGate> gates_;
   std::vector<tf::input_node<Msg>*> sources_;
   std::atomic<bool> stop_{false};
+  mutable std::mutex stop_mutex_;  // guards the three below
+  std::string stop_reason_;
+  bool cancelled_ = false;
+  std::exception_ptr failure_;  // the NodeError of the first item failed under OnError::fail
+  // Retry delays and the deadline. Declared after what its actions use, so destroyed (its
+  // thread joined) before them.
+  Timer timer_;
   const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::deque<SourceProgress> progress_;
   std::atomic<std::int64_t> last_report_{0};

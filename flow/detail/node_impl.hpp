@@ -3,7 +3,10 @@
 // user's callable into one of these; the compiler (compile.cpp) wires them into a oneTBB graph
 // and calls them once per batch, never per item.
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <span>
 #include <string>
@@ -29,10 +32,25 @@ struct ItemCounts {
   std::uint64_t in = 0;   // items received
   std::uint64_t out = 0;  // items emitted (sinks: items consumed)
   std::uint64_t filtered =
-      0;                     // items dropped on purpose (filter, empty expansion, incomplete join)
-  std::uint64_t failed = 0;  // items whose call threw and so failed
-  std::uint64_t errors = 0;  // exceptions caught and recovered from (repeat without stop)
-  Waits waits;               // on locks of shared resources and on empty pools
+      0;                      // items dropped on purpose (filter, empty expansion, incomplete join)
+  std::uint64_t failed = 0;   // items whose call threw (after any retries)
+  std::uint64_t skipped = 0;  // of those, dropped (OnError::skip)
+  std::uint64_t dead_lettered = 0;  // of those, sent to the dead letters
+  std::uint64_t retries = 0;        // attempts after the first
+  std::uint64_t cancelled = 0;      // received but not processed: the run was stopping
+  std::uint64_t errors = 0;         // exceptions caught and recovered from (repeat without stop)
+  Waits waits;                      // on locks of shared resources and on empty pools
+};
+
+// What a node call may ask of the run it is part of.
+class RunControl {
+ public:
+  // Waits `delay` without holding the worker thread: it runs other work of the run meanwhile.
+  // Returns early when the run stops.
+  virtual void wait(std::chrono::nanoseconds delay) = 0;
+
+ protected:
+  ~RunControl() = default;
 };
 
 class ProviderBase;
@@ -42,7 +60,14 @@ struct ResourceNeed;
 struct CallContext {
   ItemCounts counts;
   std::span<ProviderBase* const> resources;  // one per resource the node needs, in order
-  std::uint32_t failed_slot = 0;             // set before a body's exception is rethrown
+  const std::atomic<bool>* stop = nullptr;   // the run's stop flag: set, leave items unprocessed
+  RunControl* run = nullptr;
+  // An item failed under OnError::fail (or a body's exception is being rethrown): the
+  // exception, and the item's slot in its batch.
+  std::exception_ptr failure;
+  std::uint32_t failed_slot = 0;
+
+  bool stopping() const noexcept { return stop && stop->load(std::memory_order_relaxed); }
 };
 
 // A source's state for one run: each run opens a fresh cursor, so a rerun starts over.
@@ -70,6 +95,8 @@ class NodeImpl {
   const std::vector<const std::type_info*>& input_types() const noexcept { return inputs_; }
   const std::type_info* output_type() const noexcept { return output_; }  // null: no output
   virtual std::size_t output_ports() const { return output_ ? 1 : 0; }
+  // The item type leaving `port`: the output type, but for a dead-letter port.
+  virtual const std::type_info* port_type(std::size_t /*port*/) const { return output_; }
   virtual std::string port_label(std::size_t /*port*/) const { return {}; }
   virtual std::string detail_label() const { return {}; }  // extra DOT text, e.g. "x3"
   // The resources the node's callable asks its context for, in parameter order.

@@ -42,7 +42,34 @@ std::string type_of(const std::type_info* type) {
 std::string output_name(const NodeImpl& node, std::size_t port) {
   if (node.kind() == NodeKind::branch)
     return fmt::format("route '{}' of branch_on {}", node.port_label(port), quoted(node));
+  if (const std::string label = node.port_label(port); !label.empty())
+    return fmt::format("{} of {}", label, quoted(node));
   return quoted(node);
+}
+
+// Error policies other than the default apply where a call is one input item at a time.
+void check_error_policies(const FlowData& flow, std::vector<std::string>& problems) {
+  for (const auto& decl : flow.nodes) {
+    const NodeImpl& node = *decl.impl;
+    const NodeOptions& o = node.options();
+    const bool one_input = node.kind() != NodeKind::source && node.kind() != NodeKind::fan_in &&
+                           node.kind() != NodeKind::branch;
+    if (!one_input && (o.on_error != OnError::fail || o.retry))
+      problems.push_back(fmt::format(
+          "{} ({}) sets on_error or retry, which apply to one-input nodes only (transform, "
+          "filter, one-to-many, sink, repeat)",
+          quoted(node), to_string(node.kind())));
+    if (o.ordered && o.on_error == OnError::dead_letter)
+      problems.push_back(
+          fmt::format("{} is an ordered sink: it cannot send dead letters", quoted(node)));
+  }
+  for (const auto& e : flow.edges) {
+    const NodeImpl& from = *flow.nodes[e.from].impl;
+    if (e.from_port >= from.output_ports())
+      problems.push_back(
+          fmt::format("the dead letters of {} are connected, but its on_error is not dead_letter",
+                      quoted(from)));
+  }
 }
 
 void check_names(const FlowData& flow, std::vector<std::string>& problems) {
@@ -82,7 +109,7 @@ void check_ports(const FlowData& flow, std::vector<std::string>& problems) {
       if (!used)
         problems.push_back(fmt::format(
             "output of {} ({}) goes nowhere: connect it, or call .discard() on the node",
-            output_name(node, port), type_of(node.output_type())));
+            output_name(node, port), type_of(node.port_type(port))));
     }
     if (node.options().ordered && node.kind() != NodeKind::sink)
       problems.push_back(fmt::format("{} is ordered but is not a sink: only sinks deliver in order",
@@ -230,6 +257,7 @@ Plan make_plan(const FlowData& flow) {
   std::vector<std::string> problems;
   check_names(flow, problems);
   check_ports(flow, problems);
+  check_error_policies(flow, problems);
   const Graph g = model(flow);
   const bool acyclic = check_cycles(flow, g, problems);
   check_reachable(flow, g, problems);

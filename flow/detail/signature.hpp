@@ -154,10 +154,6 @@ struct StepSignature {
                                     typename result_role_t<result>::output>;
 };
 
-// A move-only item cannot be copied for a second branch: said at run time, because only the
-// run knows whether a batch is shared.
-[[noreturn]] void throw_move_only_shared();
-
 // Passes an item to a parameter declared as P, copying only when it must: a `const T&`
 // parameter reads the item in place; `T` or `T&&` moves it out when the batch belongs to this
 // node alone (`owned`: not shared with other branches) and copies it otherwise; `T&` gets the

@@ -82,10 +82,13 @@ TEST(Errors, AFailedRunStillAccountsForItsItems) {
     FAIL();
   } catch (const NodeError& e) {
     const NodeReport& sink_report = e.report().node("sink");
-    EXPECT_EQ(sink_report.in, 4u);  // items 0..3: the fourth failed
-    EXPECT_EQ(sink_report.out, 3u);
+    EXPECT_EQ(sink_report.in, 10u);  // one batch received
+    EXPECT_EQ(sink_report.out, 3u);  // items 0..2 consumed, the fourth failed
     EXPECT_EQ(sink_report.failed, 1u);
+    EXPECT_EQ(sink_report.cancelled, 6u);  // left unprocessed as the run stopped
     EXPECT_EQ(e.report().node("twice").out, 10u);
+    EXPECT_EQ(e.report().stop_reason, "node 'sink' failed");
+    EXPECT_FALSE(e.report().cancelled);
   }
 }
 

@@ -1,0 +1,30 @@
+#pragma once
+// The accounting every run must satisfy, whatever failed or was cancelled: each one-input node
+// balances its items, and along a chain what one node emits the next receives.
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include <flow/report.hpp>
+
+namespace aetherflow::testing {
+
+inline void expect_balanced(const RunReport& report) {
+  for (const NodeReport& n : report.nodes) {
+    if (n.kind != "transform" && n.kind != "filter" && n.kind != "sink" && n.kind != "repeat")
+      continue;
+    EXPECT_EQ(n.in, n.out + n.filtered + n.failed + n.cancelled) << "node " << n.name;
+    // Failed items are skipped, dead-lettered, or (OnError::fail) the one that stopped the run.
+    EXPECT_LE(n.failed - n.skipped - n.dead_lettered, 1u) << "node " << n.name;
+  }
+}
+
+// For a chain declared in order: what each node emits, the next one receives.
+inline void expect_chain_delivers(const RunReport& report) {
+  for (std::size_t i = 1; i < report.nodes.size(); ++i)
+    EXPECT_EQ(report.nodes[i - 1].out, report.nodes[i].in)
+        << report.nodes[i - 1].name << " -> " << report.nodes[i].name;
+}
+
+}  // namespace aetherflow::testing
