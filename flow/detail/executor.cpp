@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <deque>
 #include <exception>
@@ -25,6 +26,7 @@
 #include <flow/detail/fan_in_node.hpp>
 #include <flow/detail/log.hpp>
 #include <flow/detail/profiler.hpp>
+#include <flow/detail/suspend.hpp>
 #include <flow/detail/timer.hpp>
 #include <flow/errors.hpp>
 
@@ -203,13 +205,18 @@ class Run final : public RunControl {
 
   // RunControl: suspends the calling task (oneTBB resumable tasks); its thread goes on with
   // other work of the run, and the timer resumes the task, on whichever thread is free, when
-  // the delay is over or the run stops.
+  // the delay is over or the run stops. Sanitized builds block instead (suspend.hpp).
   void wait(std::chrono::nanoseconds delay) override {
     if (stop_.load(std::memory_order_relaxed)) return;
-    oneapi::tbb::task::suspend([&](oneapi::tbb::task::suspend_point tag) {
-      timer_.at(std::chrono::steady_clock::now() + delay,
-                [tag] { oneapi::tbb::task::resume(tag); });
-    });
+    if constexpr (kSuspendingWaits) {
+      oneapi::tbb::task::suspend([&](oneapi::tbb::task::suspend_point tag) {
+        timer_.at(std::chrono::steady_clock::now() + delay,
+                  [tag] { oneapi::tbb::task::resume(tag); });
+      });
+    } else {
+      std::unique_lock lock(stop_mutex_);
+      stopped_.wait_for(lock, delay, [this] { return stop_.load(std::memory_order_relaxed); });
+    }
   }
 
   // Stops the run early: sources stop, nodes count what they still receive as cancelled, and
@@ -222,7 +229,11 @@ class Run final : public RunControl {
         cancelled_ = cancelled;
       }
     }
-    stop_.store(true, std::memory_order_relaxed);
+    {
+      std::lock_guard lock(stop_mutex_);  // so that a blocked wait() cannot miss it
+      stop_.store(true, std::memory_order_relaxed);
+    }
+    stopped_.notify_all();
     timer_.expire_all();
   }
   void cancel(std::string reason) { stop_early(std::move(reason), true); }
@@ -583,7 +594,8 @@ class Run final : public RunControl {
   std::deque<SourceGate> gates_;
   std::vector<tf::input_node<Msg>*> sources_;
   std::atomic<bool> stop_{false};
-  mutable std::mutex stop_mutex_;  // guards the three below
+  mutable std::mutex stop_mutex_;    // guards the three below
+  std::condition_variable stopped_;  // wakes blocking retry waits (sanitized builds)
   std::string stop_reason_;
   bool cancelled_ = false;
   std::exception_ptr failure_;  // the NodeError of the first item failed under OnError::fail
