@@ -146,8 +146,7 @@ class StepNode : public NodeImpl {
     if (options().on_error == OnError::dead_letter) dead = derive_batch<DeadLetter<In>>(batch, 0);
     const bool give = owned && !keeps_failed_items();  // may the body consume the item?
 
-    // One attempt at item i. Inlined into each loop below even though used thrice: a call per
-    // item would cost a third of a light chain's throughput.
+    // One attempt at item i.
     auto attempt_item = [&](std::size_t i) {
       with_item<typename Sig::input_param>(batch.values[i], give, [&](auto&& item) {
         using Item = decltype(item);
@@ -224,24 +223,14 @@ class StepNode : public NodeImpl {
       return i % 16 == 0 && stop && stop->load(std::memory_order_relaxed);
     };
     std::size_t i = 0;  // items done with: processed, or failed for good
-    if (options().on_error == OnError::fail && !options().retry) {
-      // The default: the first failure ends the call, so one handler around the loop will do,
-      // and the loop stays as tight as without error handling.
+    for (; i < n && !stopping(i); ++i) {
       try {
-        for (; i < n && !stopping(i); ++i) attempt_item(i);
+        attempt_item(i);
       } catch (...) {
-        fail_item(i++, 1, std::current_exception());
-      }
-    } else {
-      for (; i < n && !stopping(i); ++i) {
-        try {
-          attempt_item(i);
-        } catch (...) {
-          if (!recover(i, std::current_exception())) break;
-          if (ctx.failure) {  // OnError::fail: the run stops
-            ++i;
-            break;
-          }
+        if (!recover(i, std::current_exception())) break;
+        if (ctx.failure) {  // OnError::fail: the run stops
+          ++i;
+          break;
         }
       }
     }
