@@ -30,7 +30,8 @@ const char* to_string(NodeKind kind) noexcept {
 std::size_t NodeImpl::concurrency() const noexcept {
   if (kind_ == NodeKind::sink && options_.ordered) return serial;
   if (options_.concurrency) return *options_.concurrency;
-  return kind_ == NodeKind::sink ? serial : unlimited;
+  // Every node without an output is a sink in role, a fan-in of branches included.
+  return output_ == nullptr ? serial : unlimited;
 }
 
 std::vector<ResourceNeed> NodeImpl::resource_needs() const {

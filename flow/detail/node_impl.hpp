@@ -89,7 +89,8 @@ class NodeImpl {
   const std::string& name() const noexcept { return name_; }
   NodeKind kind() const noexcept { return kind_; }
   const NodeOptions& options() const noexcept { return options_; }
-  // Concurrency after defaults: sinks serial, ordered sinks serial, others unlimited.
+  // Concurrency after defaults: nodes without an output (sinks, fan-ins into nothing) and
+  // ordered sinks serial, others unlimited.
   std::size_t concurrency() const noexcept;
 
   const std::vector<const std::type_info*>& input_types() const noexcept { return inputs_; }

@@ -123,9 +123,11 @@ TEST(FanIn, JoinsThreeBranchesIntoASink) {
     total += x;
   });
   src >> fan_out(a, b, c) >> join;
-  const RunReport report = flow.run({.batch_size = 8});
+  const RunReport report = flow.run({.threads = 2, .batch_size = 8, .profile = true});
   EXPECT_EQ(total, 5050);
   EXPECT_EQ(report.node("join").out, 100u);
+  // A fan-in into nothing is a sink: serial unless told otherwise, so `total` needs no lock.
+  EXPECT_EQ(report.profile->node("join").concurrency_limit, serial);
 }
 
 TEST(FanIn, RerunAfterAFailedRunStartsClean) {
