@@ -4,6 +4,7 @@
 #include <contexts/buffer_pool.hpp>
 #include <contexts/context.hpp>
 #include <contexts/object_pool.hpp>
+#include <flow/checkpoint.hpp>
 #include <flow/dead_letter.hpp>
 #include <flow/emitter.hpp>
 #include <flow/errors.hpp>

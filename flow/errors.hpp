@@ -50,6 +50,13 @@ class NodeError : public Error {
   std::shared_ptr<const RunReport> report_ = std::make_shared<const RunReport>();
 };
 
+// A checkpoint file that cannot be read or written, or is truncated or corrupt, or belongs to
+// another flow: the message names the file and what is wrong (flow/checkpoint.hpp).
+class CheckpointError : public Error {
+ public:
+  using Error::Error;
+};
+
 // One line describing the exception being handled: its type (demangled) and what().
 // Must be called inside a catch block; works for exceptions of any type.
 std::string describe_current_exception();

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <stop_token>
@@ -105,6 +106,18 @@ struct Progress {
   }
 };
 
+// Checkpoints of a streaming run, and resuming from them: see docs/errors.md.
+struct CheckpointOptions {
+  // The checkpoint file. Empty: no checkpoints.
+  std::filesystem::path path = {};
+  // While the run goes, the file is rewritten at most this often (when something new was
+  // committed); it is always written when the run ends, however it ends.
+  std::chrono::milliseconds interval{1000};
+  // Start from the checkpoint in `path` when the file exists: each source emits only what
+  // comes after its committed point. false: start from the beginning, overwriting the file.
+  bool resume = true;
+};
+
 struct RunOptions {
   // Worker threads. 0: the AETHERFLOW_THREADS environment variable if set, else every core.
   std::size_t threads = 0;
@@ -125,6 +138,8 @@ struct RunOptions {
   std::stop_token stop = {};
   // Cancels the run once it has run this long; zero: no deadline.
   std::chrono::nanoseconds deadline{0};
+  // Write checkpoints, and resume from them: every source must be resumable (flow/source.hpp).
+  CheckpointOptions checkpoint = {};
 };
 
 }  // namespace aetherflow

@@ -34,6 +34,13 @@ std::ostream& operator<<(std::ostream& os, const RunReport& r) {
              r.source_items(), r.wall_seconds(), r.items_per_second(), r.threads, r.batch_size);
   if (!r.stop_reason.empty())
     fmt::print(os, "  {}: {}\n", r.cancelled ? "cancelled" : "stopped", r.stop_reason);
+  auto points = [&](std::string_view what, const Checkpoint& c) {
+    for (const auto& s : c.sources)
+      fmt::print(os, "  {} source '{}' at byte {}, item {}{}\n", what, s.source, s.committed.offset,
+                 s.committed.items, s.finished ? " (finished)" : "");
+  };
+  if (r.resumed_from) points("resumed", *r.resumed_from);
+  if (r.checkpoint) points("checkpoint: committed", *r.checkpoint);
   constexpr auto row = "  {:<{}}  {:<9} {:>12} {:>12} {:>10} {:>8} {:>8} {:>10} {:>8} {:>10}\n";
   fmt::print(os, row, "node", width, "kind", "in", "out", "filtered", "failed", "retries",
              "cancelled", "errors", "waits");

@@ -5,9 +5,12 @@
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <flow/checkpoint.hpp>
 
 namespace aetherflow {
 
@@ -42,6 +45,10 @@ struct RunReport {
   // counted in NodeReport::cancelled.
   bool cancelled = false;
   std::string stop_reason;
+  // Runs with RunOptions::checkpoint: the point the run resumed from (empty sources when it
+  // started afresh), and the last checkpoint it wrote, where it got to.
+  std::optional<Checkpoint> resumed_from;
+  std::optional<Checkpoint> checkpoint;
   std::shared_ptr<const struct Profile> profile;  // profiled runs only (flow/profile.hpp)
 
   // The report of the node called `name`; std::out_of_range naming it if there is none.

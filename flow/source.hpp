@@ -27,6 +27,7 @@
 #include <optional>
 #include <utility>
 
+#include <flow/checkpoint.hpp>
 #include <flow/detail/batch.hpp>
 
 namespace aetherflow {
@@ -74,6 +75,20 @@ concept BatchSource = requires(const S& source) {
 template <class R>
 concept ReportsPosition = requires(const R& reader) {
   { reader.position() } -> std::convertible_to<SourcePosition>;
+};
+
+}  // namespace aetherflow
+
+namespace aetherflow {
+
+// A source that can resume from a checkpoint (RunOptions::checkpoint) has a second open:
+//   Reader open(aetherflow::ResumePoint from) const;
+// that starts after the first `from.items` items, at byte `from.offset` of its input: the
+// position().bytes its reader reported right after filling the last committed batch. A
+// file's reader seeks there. Without ReportsPosition, `offset` is 0 and `items` tells.
+template <class S>
+concept ResumableSource = BatchSource<S> && requires(const S& source, ResumePoint from) {
+  { source.open(from) } -> std::same_as<decltype(source.open())>;
 };
 
 }  // namespace aetherflow

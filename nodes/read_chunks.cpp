@@ -12,8 +12,8 @@ ChunkSource::ChunkSource(std::string path, std::size_t bytes)
     throw Error(fmt::format("read_chunks('{}'): chunk size must be at least 1", path_));
 }
 
-ChunkSource::Reader::Reader(const ChunkSource& source)
-    : file_(source.path_, "read_chunks"), bytes_(source.bytes_), pool_(source.pool_) {}
+ChunkSource::Reader::Reader(const ChunkSource& source, ResumePoint from)
+    : file_(source.path_, "read_chunks", from.offset), bytes_(source.bytes_), pool_(source.pool_) {}
 
 bool ChunkSource::Reader::fill(SourceBatch<Chunk>& batch) {
   auto buffer = std::make_shared<Buffer>(pool_->acquire(bytes_));
@@ -33,11 +33,18 @@ RecordSource::RecordSource(std::string path, std::size_t record_size, std::size_
     throw Error(fmt::format("read_records('{}'): record size must be at least 1", path_));
 }
 
-RecordSource::Reader::Reader(const RecordSource& source)
-    : file_(source.path_, "read_records"),
+RecordSource::Reader::Reader(const RecordSource& source, ResumePoint from)
+    : file_(source.path_, "read_records", from.offset),
       record_size_(source.record_size_),
       chunk_bytes_(source.chunk_bytes_),
-      pool_(source.pool_) {}
+      pool_(source.pool_),
+      chunk_offset_(from.offset) {
+  if (from.offset % record_size_ != 0)
+    throw IoError(
+        fmt::format("read_records: cannot resume '{}' at byte {}: not a multiple of "
+                    "the record size {}",
+                    file_.path(), from.offset, record_size_));
+}
 
 bool RecordSource::Reader::fill(SourceBatch<std::span<const std::byte>>& batch) {
   while (!batch.full()) {

@@ -40,7 +40,7 @@ class ChunkSource {
 
   class Reader {
    public:
-    explicit Reader(const ChunkSource& source);
+    explicit Reader(const ChunkSource& source, ResumePoint from = {});
     bool fill(SourceBatch<Chunk>& batch);  // one chunk per batch: chunks are large
     SourcePosition position() const { return {file_.offset(), file_.size()}; }
 
@@ -50,6 +50,7 @@ class ChunkSource {
     std::shared_ptr<BufferPool> pool_;
   };
   Reader open() const { return Reader(*this); }
+  Reader open(ResumePoint from) const { return Reader(*this, from); }  // at byte from.offset
 
  private:
   std::string path_;
@@ -64,7 +65,7 @@ class RecordSource {
 
   class Reader {
    public:
-    explicit Reader(const RecordSource& source);
+    explicit Reader(const RecordSource& source, ResumePoint from = {});
     bool fill(SourceBatch<std::span<const std::byte>>& batch);
     SourcePosition position() const { return {chunk_offset_ + pos_, file_.size()}; }
 
@@ -79,6 +80,8 @@ class RecordSource {
     std::uint64_t chunk_offset_ = 0;
   };
   Reader open() const { return Reader(*this); }
+  // At byte from.offset, which must start a record.
+  Reader open(ResumePoint from) const { return Reader(*this, from); }
 
  private:
   std::string path_;

@@ -13,8 +13,12 @@ LineSource::LineSource(std::string path, LineOptions options)
         "read_lines('{}'): chunk_size must be at least 1 and at most max_line_length", path_));
 }
 
-LineSource::Reader::Reader(const LineSource& source)
-    : file_(source.path_, "read_lines"), options_(source.options_), pool_(source.pool_) {}
+LineSource::Reader::Reader(const LineSource& source, ResumePoint from)
+    : file_(source.path_, "read_lines", from.offset),
+      options_(source.options_),
+      pool_(source.pool_),
+      chunk_offset_(from.offset),
+      lines_(from.items) {}
 
 SourcePosition LineSource::Reader::position() const {
   return {chunk_offset_ + pos_, file_.size()};

@@ -40,7 +40,7 @@ class LineSource {
 
   class Reader {
    public:
-    Reader(const LineSource& source);
+    explicit Reader(const LineSource& source, ResumePoint from = {});
     bool fill(SourceBatch<std::string_view>& batch);
     SourcePosition position() const;
 
@@ -59,6 +59,8 @@ class LineSource {
   };
 
   Reader open() const { return Reader(*this); }
+  // Resumes at from.offset, a line boundary; line numbers in errors go on from from.items.
+  Reader open(ResumePoint from) const { return Reader(*this, from); }
 
  private:
   std::string path_;

@@ -15,28 +15,32 @@
 namespace aetherflow::detail {
 
 // Shared by every batch derived from one source batch. When the last of them is gone, the
-// source batch is fully processed, and the source may put another one in flight.
+// source batch is fully processed: the source may put another one in flight, and a
+// checkpoint may commit it.
 class InFlightToken : public RefCounted {
  public:
   class Gate {
    public:
-    virtual void batch_done() noexcept = 0;
+    virtual void batch_done(std::uint64_t seq) noexcept = 0;
 
    protected:
     ~Gate() = default;
   };
-  InFlightToken(Gate* gate, std::shared_ptr<const void> keep, std::uint64_t emitted_ns)
-      : gate_(gate), keep_(std::move(keep)), emitted_ns_(emitted_ns) {}
+  InFlightToken(Gate* gate, std::uint64_t seq, std::shared_ptr<const void> keep,
+                std::uint64_t emitted_ns)
+      : gate_(gate), seq_(seq), keep_(std::move(keep)), emitted_ns_(emitted_ns) {}
   // When the source emitted its batch, for end-to-end latency (0 when not profiled).
   std::uint64_t emitted_ns() const noexcept { return emitted_ns_; }
 
  private:
   void last_reference_dropped() const noexcept override {
     Gate* gate = gate_;
+    const std::uint64_t seq = seq_;
     delete this;  // releases `keep_` (a chunk buffer, say) before the source may read more
-    gate->batch_done();
+    gate->batch_done(seq);
   }
   Gate* gate_;
+  std::uint64_t seq_;                 // the source batch's sequence number
   std::shared_ptr<const void> keep_;  // memory the source batch's items point into
   std::uint64_t emitted_ns_;
 };

@@ -22,6 +22,7 @@
 #include <oneapi/tbb/task.h>
 #include <oneapi/tbb/task_arena.h>
 
+#include <flow/detail/checkpointer.hpp>
 #include <flow/detail/duration_text.hpp>
 #include <flow/detail/fan_in_node.hpp>
 #include <flow/detail/log.hpp>
@@ -65,14 +66,18 @@ struct AtomicCounts {
 };
 
 // Back-pressure of one source: a limiter_node lets at most N source batches into the graph;
-// when the last batch derived from one of them is released, its token opens the gate again.
+// when the last batch derived from one of them is released, its token opens the gate again,
+// and tells the run's checkpoints (if any) that the batch is done.
 class SourceGate final : public InFlightToken::Gate {
  public:
+  SourceGate(Checkpointer* checkpointer, std::size_t source)
+      : checkpointer_(checkpointer), source_(source) {}
   void attach(tf::limiter_node<Msg>& limiter) { limiter_ = &limiter; }
   // After the run: batches still held by the graph's buffers are released without signalling.
   void close() noexcept { open_.store(false, std::memory_order_release); }
 
-  void batch_done() noexcept override {
+  void batch_done(std::uint64_t seq) noexcept override {
+    if (checkpointer_) checkpointer_->done(source_, seq);
     if (!open_.load(std::memory_order_acquire)) return;
     try {
       limiter_->decrementer().try_put(tf::continue_msg());
@@ -82,6 +87,8 @@ class SourceGate final : public InFlightToken::Gate {
   }
 
  private:
+  Checkpointer* checkpointer_;  // null: no checkpoints
+  std::size_t source_;          // the source's number for the checkpointer
   tf::limiter_node<Msg>* limiter_ = nullptr;
   std::atomic<bool> open_{true};
 };
@@ -164,6 +171,36 @@ class Run final : public RunControl {
     if (batch_size_ == 0 || batch_size_ > kMaxBatchSize)
       throw Error(fmt::format("flow '{}': batch_size {} is out of range (1 to {})", flow.name,
                               batch_size_, kMaxBatchSize));
+    if (!options.checkpoint.path.empty()) start_checkpoints();
+  }
+
+  // Every source must be able to resume, checked before any data moves.
+  void start_checkpoints() {
+    std::vector<std::string> sources;
+    for (auto id : plan_.order) {
+      const NodeImpl& node = *flow_.nodes[id].impl;
+      if (node.kind() != NodeKind::source) continue;
+      if (!node.resumable())
+        throw Error(fmt::format(
+            "flow '{}': source '{}' cannot resume from a checkpoint (RunOptions::checkpoint): a "
+            "generator's calls cannot be replayed; use a range, a file source, or a source with "
+            "open(ResumePoint) (flow/source.hpp)",
+            flow_.name, node.name()));
+      sources.push_back(node.name());
+    }
+    checkpointer_.emplace(options_.checkpoint, flow_.name, std::move(sources), stop_);
+  }
+
+  // The run's last checkpoint, whatever ended it. After a failure the NodeError matters more
+  // than a checkpoint that could not be written: that is only logged.
+  void write_last_checkpoint(bool failed) {
+    if (!checkpointer_) return;
+    try {
+      checkpoint_ = checkpointer_->finish();
+    } catch (const CheckpointError& e) {
+      if (!failed) throw;
+      log().error("{}", e.what());
+    }
   }
 
   Run(const Run&) = delete;
@@ -187,10 +224,12 @@ class Run final : public RunControl {
       const std::stop_callback on_stop(options_.stop, [this] { cancel("stop requested"); });
       arena.execute([this] { build_and_wait(); });
     } catch (NodeError& e) {
+      write_last_checkpoint(true);
       e.set_report(report(elapsed()));
       throw;
     }
     timer_.reset();  // a deadline still pending
+    write_last_checkpoint(failure_ != nullptr);
     if (failure_) {
       try {
         std::rethrow_exception(failure_);
@@ -305,12 +344,14 @@ class Run final : public RunControl {
   void build_and_wait() {
     tf::graph graph;  // built inside the arena, so its tasks run there
     std::vector<std::unique_ptr<tf::graph_node>> nodes;
-    struct CloseGates {  // before the nodes release what they still buffer
-      std::deque<SourceGate>& gates;
-      ~CloseGates() {
-        for (auto& g : gates) g.close();
+    struct AfterRun {  // before the nodes release what they still buffer
+      Run& run;
+      ~AfterRun() {
+        for (auto& g : run.gates_) g.close();
+        // What an ordered sink held back when the run stopped: released while the gates exist.
+        for (auto& r : run.reorder_) r.pending.clear();
       }
-    } close_gates{gates_};
+    } after_run{*this};
     graph_ = &graph;
     nodes_ = &nodes;
     build();
@@ -422,26 +463,33 @@ class Run final : public RunControl {
   }
 
   Compiled source(const NodeRuntime& rt) {
-    auto& gate = gates_.emplace_back();
+    const std::size_t number = gates_.size();
+    Checkpointer* checkpointer = checkpointer_ ? &*checkpointer_ : nullptr;
+    auto& gate = gates_.emplace_back(checkpointer, number);
     auto& published = progress_.emplace_back();
-    std::shared_ptr<SourceCursor> cursor = rt.node->open();
-    auto body = [this, &rt, &gate, &published, cursor,
-                 seq = std::uint64_t{0}](oneapi::tbb::flow_control& fc) mutable -> Msg {
+    const ResumePoint start = checkpointer ? checkpointer->start(number) : ResumePoint{};
+    std::shared_ptr<SourceCursor> cursor = rt.node->open(start);
+    auto body = [this, &rt, &gate, &published, cursor, checkpointer, number, seq = std::uint64_t{0},
+                 items = start.items](oneapi::tbb::flow_control& fc) mutable -> Msg {
       Msg batch;
       std::uint64_t emitted = 0;
-      if (!stop_.load(std::memory_order_relaxed))
+      const bool stopped = stop_.load(std::memory_order_relaxed);
+      if (!stopped)
         emitted =
             guarded(rt, {seq, 0, 0}, [&](CallContext&) { batch = cursor->next(batch_size_); });
       if (!batch) {
+        if (checkpointer && !stopped) checkpointer->exhausted(number);
         fc.stop();
         return {};
       }
+      const SourcePosition position = cursor->position();
+      items += batch->slots.size();
+      if (checkpointer) checkpointer->emitted(number, seq, {position.bytes, items});
+      batch->token = make_ref<InFlightToken>(&gate, seq, std::move(batch->keep), emitted);
       batch->seq = seq++;
-      batch->token = make_ref<InFlightToken>(&gate, std::move(batch->keep), emitted);
       prepare_outputs(rt, {&batch, 1}, emitted);
       rt.counts->out.fetch_add(batch->slots.size(), std::memory_order_relaxed);
       published.items.fetch_add(batch->slots.size(), std::memory_order_relaxed);
-      const SourcePosition position = cursor->position();
       published.bytes.store(position.bytes, std::memory_order_relaxed);
       published.total_bytes.store(
           position.total_bytes ? static_cast<std::int64_t>(*position.total_bytes) : -1,
@@ -565,6 +613,10 @@ class Run final : public RunControl {
       r.cancelled = cancelled_;
       r.stop_reason = stop_reason_;
     }
+    if (checkpointer_) {
+      r.resumed_from = checkpointer_->resumed_from();
+      r.checkpoint = checkpoint_;
+    }
     for (auto id : plan_.order) {
       const auto& c = counts_[id];
       const NodeImpl& node = *flow_.nodes[id].impl;
@@ -590,7 +642,9 @@ class Run final : public RunControl {
   std::deque<AtomicCounts> counts_;
   std::deque<Reorder> reorder_;
   const std::vector<std::vector<std::size_t>> degree_;
-  std::deque<NodeRuntime> runtimes_;  // per node id, then converters; stable addresses
+  std::deque<NodeRuntime> runtimes_;          // per node id, then converters; stable addresses
+  std::optional<Checkpointer> checkpointer_;  // runs with checkpoints only
+  std::optional<Checkpoint> checkpoint_;      // the last one written
   std::deque<SourceGate> gates_;
   std::vector<tf::input_node<Msg>*> sources_;
   std::atomic<bool> stop_{false};

@@ -39,7 +39,7 @@ std::vector<ResourceNeed> NodeImpl::resource_needs() const {
 }
 
 // The executor calls open() on sources and process() on every other node only.
-std::unique_ptr<SourceCursor> NodeImpl::open() const {
+std::unique_ptr<SourceCursor> NodeImpl::open(const ResumePoint&) const {
   throw Error("node '" + name_ + "' is not a source");
 }
 

@@ -70,7 +70,8 @@ struct CallContext {
   bool stopping() const noexcept { return stop && stop->load(std::memory_order_relaxed); }
 };
 
-// A source's state for one run: each run opens a fresh cursor, so a rerun starts over.
+// A source's state for one run: each run opens a fresh cursor, so a rerun starts over (or
+// where a checkpoint says).
 class SourceCursor {
  public:
   virtual ~SourceCursor() = default;
@@ -103,8 +104,9 @@ class NodeImpl {
   // The resources the node's callable asks its context for, in parameter order.
   virtual std::vector<ResourceNeed> resource_needs() const;
 
-  // Sources only.
-  virtual std::unique_ptr<SourceCursor> open() const;
+  // Sources only: a cursor from the beginning, or from a checkpoint's point if resumable().
+  virtual std::unique_ptr<SourceCursor> open(const ResumePoint& from) const;
+  virtual bool resumable() const { return false; }
   // Every other node: consume `in` (one batch per input port, or for an ordered sink all parts
   // of one sequence number), fill `out` (one batch per output port, possibly empty).
   virtual void process(std::span<const BatchHandle> in, std::span<BatchHandle> out,

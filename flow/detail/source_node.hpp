@@ -1,7 +1,9 @@
 #pragma once
 // Sources declared with a range or a generator callable. Each run opens a fresh cursor: a
 // range is iterated from its beginning again, a generator is copied from the one declared,
-// so rerunning a flow starts over instead of continuing where the last run stopped.
+// so rerunning a flow starts over instead of continuing where the last run stopped. A run
+// resuming from a checkpoint skips a range's committed items; a generator cannot resume (its
+// calls may have effects), a reader can if its source says how (ResumableSource).
 
 #include <memory>
 #include <optional>
@@ -39,12 +41,18 @@ class RangeSource final : public SourceNode<std::ranges::range_value_t<View>> {
   RangeSource(std::string name, NodeOptions options, View view)
       : SourceNode<T>(std::move(name), options), view_(std::move(view)) {}
 
-  std::unique_ptr<SourceCursor> open() const override { return std::make_unique<Cursor>(view_); }
+  std::unique_ptr<SourceCursor> open(const ResumePoint& from) const override {
+    return std::make_unique<Cursor>(view_, from.items);
+  }
+  bool resumable() const override { return true; }
 
  private:
   class Cursor final : public SourceCursor {
    public:
-    explicit Cursor(View& view) : it_(std::ranges::begin(view)), end_(std::ranges::end(view)) {}
+    Cursor(View& view, std::uint64_t skip)
+        : it_(std::ranges::begin(view)), end_(std::ranges::end(view)) {
+      std::ranges::advance(it_, static_cast<std::ranges::range_difference_t<View>>(skip), end_);
+    }
     BatchHandle next(std::size_t max_items) override {
       if (it_ == end_) return {};
       auto b = new_source_batch<T>(max_items);
@@ -70,7 +78,7 @@ class GeneratorSource final : public SourceNode<typename std::invoke_result_t<G&
   GeneratorSource(std::string name, NodeOptions options, G generator)
       : SourceNode<T>(std::move(name), options), generator_(std::move(generator)) {}
 
-  std::unique_ptr<SourceCursor> open() const override {
+  std::unique_ptr<SourceCursor> open(const ResumePoint&) const override {
     return std::make_unique<Cursor>(generator_);
   }
 
@@ -111,9 +119,12 @@ class ReaderSource final : public SourceNode<typename S::item_type> {
   ReaderSource(std::string name, NodeOptions options, S source)
       : SourceNode<T>(std::move(name), options), source_(std::move(source)) {}
 
-  std::unique_ptr<SourceCursor> open() const override {
+  std::unique_ptr<SourceCursor> open(const ResumePoint& from) const override {
+    if constexpr (ResumableSource<S>)
+      if (from != ResumePoint{}) return std::make_unique<Cursor>(source_.open(from));
     return std::make_unique<Cursor>(source_.open());
   }
+  bool resumable() const override { return ResumableSource<S>; }
 
  private:
   class Cursor final : public SourceCursor {

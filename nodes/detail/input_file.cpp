@@ -14,7 +14,7 @@
 
 namespace aetherflow::detail {
 
-InputFile::InputFile(std::string path, std::string who)
+InputFile::InputFile(std::string path, std::string who, std::uint64_t start)
     : path_(std::move(path)), who_(std::move(who)) {
   if (path_ == "-") {
     fd_ = STDIN_FILENO;
@@ -32,7 +32,25 @@ InputFile::InputFile(std::string path, std::string who)
     }
     if (S_ISREG(info.st_mode)) size_ = static_cast<std::uint64_t>(info.st_size);
   }
+  if (start > 0) seek(start);
   if (size_) ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+}
+
+// Where a resumed run starts: the checkpoint's offset, which must still be in the file.
+void InputFile::seek(std::uint64_t start) {
+  std::string problem;
+  if (!size_)
+    problem = "it is not a regular file (standard input and pipes cannot seek)";
+  else if (start > *size_)
+    problem = fmt::format("the file has only {} bytes (did it change?)", *size_);
+  else if (::lseek(fd_, static_cast<off_t>(start), SEEK_SET) < 0)
+    problem = std::strerror(errno);
+  if (!problem.empty()) {
+    if (owns_fd_) ::close(fd_);
+    throw IoError(
+        fmt::format("{}: cannot resume '{}' at byte {}: {}", who_, path_, start, problem));
+  }
+  offset_ = start;
 }
 
 InputFile::InputFile(InputFile&& other) noexcept

@@ -10,8 +10,9 @@ namespace aetherflow::detail {
 
 class InputFile {
  public:
-  // Opens `path` ("-": standard input); IoError naming `who`, the path and errno text if not.
-  InputFile(std::string path, std::string who);
+  // Opens `path` ("-": standard input) and moves to byte `start`; IoError naming `who`, the
+  // path and the reason if it cannot (errno text; a start past the end, or on a pipe).
+  InputFile(std::string path, std::string who, std::uint64_t start = 0);
   InputFile(InputFile&& other) noexcept;
   InputFile& operator=(InputFile&&) = delete;
   ~InputFile();
@@ -25,6 +26,8 @@ class InputFile {
   const std::string& path() const noexcept { return path_; }
 
  private:
+  void seek(std::uint64_t start);
+
   std::string path_;
   std::string who_;
   int fd_ = -1;

@@ -5,9 +5,6 @@
 //   last line).
 // Built by the fuzz preset (clang): cmake --workflow --preset fuzz.
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -16,20 +13,17 @@
 #include <flow/source.hpp>
 #include <nodes/read_lines.hpp>
 
+#include "memory_file.hpp"
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
   const std::size_t chunk = 1 + data[0] % 64;
   const bool keep = (data[0] & 0x80) != 0;
   const std::string_view content(reinterpret_cast<const char*>(data + 1), size - 1);
 
-  const int fd = ::memfd_create("read_lines_fuzz", 0);
-  if (fd < 0 || ::write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size()))
-    __builtin_trap();
-  ::lseek(fd, 0, SEEK_SET);
-  const std::string path = "/proc/self/fd/" + std::to_string(fd);
-
+  const MemoryFile file(content);
   aetherflow::LineSource source(
-      path, {.chunk_size = chunk, .max_line_length = 1 << 20, .keep_line_endings = keep});
+      file.path(), {.chunk_size = chunk, .max_line_length = 1 << 20, .keep_line_endings = keep});
   auto reader = source.open();
   std::string joined;
   std::size_t lines = 0;
@@ -44,7 +38,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       ++lines;
     }
   }
-  ::close(fd);
 
   std::size_t newlines = 0;
   for (char c : content) newlines += c == '\n';

@@ -14,24 +14,12 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/temp_file.hpp"
+
 namespace aetherflow {
 namespace {
 
-// A file with `content`, removed at the end of the test.
-class TempFile {
- public:
-  explicit TempFile(const std::string& content) {
-    static std::atomic<int> counter{0};
-    path_ = ::testing::TempDir() + "aetherflow_stream_" + std::to_string(::getpid()) + "_" +
-            std::to_string(counter++);
-    std::ofstream(path_, std::ios::binary) << content;
-  }
-  ~TempFile() { std::filesystem::remove(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::TempFile;
 
 // The lines read_lines yields, in order, copied out of their chunks.
 std::vector<std::string> lines_of(const std::string& path, LineOptions options = {},
