@@ -73,6 +73,9 @@ class BranchNode final : public NodeImpl {
     std::vector<Ref<Batch<T>>> routes(port_count());
     for (auto& r : routes) r = derive_batch<T>(batch, 0);
 
+    // A key that throws (or has no route) fails the run (OnError::fail): the exception is left
+    // in ctx for the executor, the items after it are cancelled, and the routes still leave,
+    // so nothing throws through oneTBB and every item stays accounted for.
     std::size_t i = 0;
     try {
       for (; i < n; ++i) {
@@ -83,14 +86,13 @@ class BranchNode final : public NodeImpl {
           routes[port]->push(batch.values[i], batch.slots[i]);
       }
     } catch (...) {
-      ctx.counts.in += i + 1;
-      ctx.counts.out += i;
       ctx.counts.failed += 1;
+      ctx.counts.cancelled += n - i - 1;
+      ctx.failure = std::current_exception();
       ctx.failed_slot = batch.slots[i];
-      throw;
     }
     ctx.counts.in += n;
-    ctx.counts.out += n;
+    ctx.counts.out += i;
     for (std::size_t p = 0; p < routes.size(); ++p) out[p] = std::move(routes[p]);
   }
 

@@ -29,6 +29,7 @@
 #include <flow/detail/profiler.hpp>
 #include <flow/detail/suspend.hpp>
 #include <flow/detail/timer.hpp>
+#include <flow/detail/tsan.hpp>
 #include <flow/errors.hpp>
 
 namespace aetherflow::detail {
@@ -76,14 +77,18 @@ class SourceGate final : public InFlightToken::Gate {
   // After the run: batches still held by the graph's buffers are released without signalling.
   void close() noexcept { open_.store(false, std::memory_order_release); }
 
+  // On the thread that released the batch's last part, often inside a oneTBB task after the
+  // node's call ended: the run's end is ordered after it (for ThreadSanitizer: tsan.hpp).
   void batch_done(std::uint64_t seq) noexcept override {
     if (checkpointer_) checkpointer_->done(source_, seq);
-    if (!open_.load(std::memory_order_acquire)) return;
-    try {
-      limiter_->decrementer().try_put(tf::continue_msg());
-    } catch (...) {
-      // Only a cancelled graph refuses the message, and then nothing waits for it.
+    if (open_.load(std::memory_order_acquire)) {
+      try {
+        limiter_->decrementer().try_put(tf::continue_msg());
+      } catch (...) {
+        // Only a cancelled graph refuses the message, and then nothing waits for it.
+      }
     }
+    hand_over(this);
   }
 
  private:
@@ -114,6 +119,7 @@ struct NodeRuntime {
   AtomicCounts* counts = nullptr;                    // null for converters on edges
   const std::vector<std::size_t>* degree = nullptr;  // edges per output port
   std::span<ProviderBase* const> resources;          // the node's resource providers, in order
+  bool serial = false;  // oneTBB runs its calls one at a time (for ThreadSanitizer: tsan.hpp)
 };
 
 // A node of the flow as oneTBB nodes: where its input ports and output ports are.
@@ -347,6 +353,8 @@ class Run final : public RunControl {
     struct AfterRun {  // before the nodes release what they still buffer
       Run& run;
       ~AfterRun() {
+        take_over(&run.calls_ended_);
+        for (const auto& g : run.gates_) take_over(&g);
         for (auto& g : run.gates_) g.close();
         // What an ordered sink held back when the run stopped: released while the gates exist.
         for (auto& r : run.reorder_) r.pending.clear();
@@ -355,6 +363,7 @@ class Run final : public RunControl {
     graph_ = &graph;
     nodes_ = &nodes;
     build();
+    hand_over(&graph_built_);
     for (auto* source : sources_) source->activate();
     graph.wait_for_all();
   }
@@ -373,6 +382,8 @@ class Run final : public RunControl {
   // ended: the time its outputs became ready (0 when not timed).
   template <class Body>
   std::uint64_t guarded(const NodeRuntime& rt, const CallInput& input, Body&& body) {
+    take_over(&graph_built_);
+    if (rt.serial) take_over(&rt);
     CallContext ctx;
     ctx.resources = rt.resources;
     ctx.stop = &stop_;
@@ -383,19 +394,23 @@ class Run final : public RunControl {
       if (timed) start = Profiler::now();
     auto finish = [&]() -> std::uint64_t {
       if (rt.counts) rt.counts->add(ctx.counts);
+      std::uint64_t ended = 0;
       if constexpr (Profiling) {
         if (timed) {
           const bool sink = rt.node->output_type() == nullptr;
-          return profiler_->end(rt.id, start, input.ready_ns, sink ? input.emitted_ns : 0,
-                                std::max(ctx.counts.in, ctx.counts.out));
+          ended = profiler_->end(rt.id, start, input.ready_ns, sink ? input.emitted_ns : 0,
+                                 std::max(ctx.counts.in, ctx.counts.out));
         }
       }
-      return 0;
+      if (rt.serial) hand_over(&rt);
+      hand_over(&calls_ended_);
+      return ended;
     };
     try {
       body(ctx);
     } catch (...) {
-      // Nodes other than one-input ones let a body's exception out: the graph is cancelled.
+      // Every node kind keeps its bodies' exceptions in ctx.failure; one that still gets here
+      // (std::bad_alloc in the framework, say) cancels the graph through oneTBB.
       finish();
       stop_early(fmt::format("node '{}' failed", rt.node->name()), false);
       const std::uint64_t item = input.seq * batch_size_ + ctx.failed_slot;
@@ -419,13 +434,20 @@ class Run final : public RunControl {
       if (!out[p]) continue;
       out[p]->shared = (*rt.degree)[p] > 1;
       out[p]->ready_ns = ready;
+      hand_over(out[p].get());
     }
   }
 
   void build() {
     std::vector<Compiled> compiled(flow_.nodes.size());
     for (auto id : plan_.order) {
-      runtimes_[id] = {id, flow_.nodes[id].impl.get(), &counts_[id], &degree_[id], resources_[id]};
+      const NodeImpl* node = flow_.nodes[id].impl.get();
+      runtimes_[id] = {id,
+                       node,
+                       &counts_[id],
+                       &degree_[id],
+                       resources_[id],
+                       node->kind() != NodeKind::source && node->concurrency() == serial};
       compiled[id] = compile(id, runtimes_[id]);
     }
     for (const auto& e : flow_.edges) {
@@ -471,12 +493,26 @@ class Run final : public RunControl {
     std::shared_ptr<SourceCursor> cursor = rt.node->open(start);
     auto body = [this, &rt, &gate, &published, cursor, checkpointer, number, seq = std::uint64_t{0},
                  items = start.items](oneapi::tbb::flow_control& fc) mutable -> Msg {
+      // oneTBB runs a source's body one call at a time, on any thread.
+      take_over(cursor.get());
+      struct Handover {
+        const void *cursor, *calls_ended;
+        ~Handover() {
+          hand_over(cursor);
+          hand_over(calls_ended);
+        }
+      } handover{cursor.get(), &calls_ended_};
       Msg batch;
       std::uint64_t emitted = 0;
       const bool stopped = stop_.load(std::memory_order_relaxed);
       if (!stopped)
-        emitted =
-            guarded(rt, {seq, 0, 0}, [&](CallContext&) { batch = cursor->next(batch_size_); });
+        emitted = guarded(rt, {seq, 0, 0}, [&](CallContext& ctx) {
+          try {
+            batch = cursor->next(batch_size_);
+          } catch (...) {  // a read error: the run stops and drains, as for a failed item
+            ctx.failure = std::current_exception();
+          }
+        });
       if (!batch) {
         if (checkpointer && !stopped) checkpointer->exhausted(number);
         fc.stop();
@@ -510,6 +546,7 @@ class Run final : public RunControl {
   tf::function_node<Msg, Out>& step(const NodeRuntime& rt, std::size_t concurrency) {
     return own<tf::function_node<Msg, Out>>(
         *graph_, concurrency, [this, &rt](const Msg& in) -> Out {
+          take_over(in.get());
           Msg out;
           const std::uint64_t ready = guarded(rt, CallInput::of(*in), [&](CallContext& ctx) {
             rt.node->process({&in, 1}, {&out, std::is_same_v<Out, Msg> ? 1u : 0u}, ctx);
@@ -526,6 +563,8 @@ class Run final : public RunControl {
   Compiled ordered_sink(const NodeRuntime& rt, std::size_t parts, Reorder& state) {
     auto& sink = own<tf::function_node<Msg, tf::continue_msg>>(
         *graph_, tf::serial, [this, &rt, parts, &state](const Msg& in) {
+          take_over(in.get());
+          take_over(&state);  // the calls are serial: each sees the last one's state
           state.pending[in->seq].push_back(in);
           for (auto it = state.pending.find(state.next);
                it != state.pending.end() && it->second.size() == parts;
@@ -536,6 +575,7 @@ class Run final : public RunControl {
                     [&](CallContext& ctx) { rt.node->process(ready, {}, ctx); });
             ++state.next;
           }
+          hand_over(&state);
           return tf::continue_msg();
         });
     return {{&sink}, {}};
@@ -550,6 +590,7 @@ class Run final : public RunControl {
     }
     auto& n = own<tf::function_node<Msg, tf::continue_msg>>(
         *graph_, rt.node->concurrency(), [this, &rt, routes](const Msg& in) {
+          take_over(in.get());
           std::vector<Msg> out(routes.size());
           const std::uint64_t ready = guarded(rt, CallInput::of(*in), [&](CallContext& ctx) {
             rt.node->process({&in, 1}, out, ctx);
@@ -574,6 +615,7 @@ class Run final : public RunControl {
       const bool has_output = rt.node->output_type() != nullptr;
       auto body = [this, &rt, has_output](const Parts& parts) -> Msg {
         const std::array<Msg, N> in{std::get<I>(parts)...};
+        for (const Msg& part : in) take_over(part.get());
         Msg out;
         // The join is ready when its last branch is.
         CallInput input = CallInput::of(*in[0]);
@@ -647,6 +689,9 @@ class Run final : public RunControl {
   std::optional<Checkpoint> checkpoint_;      // the last one written
   std::deque<SourceGate> gates_;
   std::vector<tf::input_node<Msg>*> sources_;
+  // ThreadSanitizer's view of oneTBB's edges (tsan.hpp): the graph is built before any call;
+  // every call ends before wait_for_all returns.
+  const char graph_built_ = 0, calls_ended_ = 0;
   std::atomic<bool> stop_{false};
   mutable std::mutex stop_mutex_;    // guards the three below
   std::condition_variable stopped_;  // wakes blocking retry waits (sanitized builds)

@@ -103,34 +103,38 @@ class FanInNode final : public NodeImpl {
     auto head = [&](std::size_t p, const auto& part) {
       return pos[p] < size[p] ? part.slots[pos[p]] : none;
     };
-    std::uint32_t slot = 0;
-    try {
-      while (true) {
-        slot = [&]<std::size_t... I>(std::index_sequence<I...>) {
-          return std::min({head(I, parts)...});
-        }
-        (std::make_index_sequence<N>{});
-        if (slot == none) break;
-        ++ctx.counts.in;
-        std::array<bool, N> present{};
-        [&]<std::size_t... I>(std::index_sequence<I...>) {
-          ((present[I] = head(I, parts) == slot), ...);
-        }
-        (std::make_index_sequence<N>{});
-
-        bool complete = true;
-        for (std::size_t p = 0; p < N; ++p) complete = complete && (present[p] || !required[p]);
-        if (!complete) {
-          ++ctx.counts.filtered;
-        } else {
-          call(ctx, result, slot, present, owned, pos, parts...);
-        }
-        for (std::size_t p = 0; p < N; ++p) pos[p] += present[p] ? 1 : 0;
+    // A call that throws fails the run (OnError::fail): the exception is left in ctx for the
+    // executor, and the items after it are counted as cancelled. Nothing throws through
+    // oneTBB, so the run drains and every item stays accounted for.
+    while (true) {
+      const std::uint32_t slot = [&]<std::size_t... I>(std::index_sequence<I...>) {
+        return std::min({head(I, parts)...});
       }
-    } catch (...) {
-      ctx.counts.failed += 1;
-      ctx.failed_slot = slot;
-      throw;
+      (std::make_index_sequence<N>{});
+      if (slot == none) break;
+      ++ctx.counts.in;
+      std::array<bool, N> present{};
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((present[I] = head(I, parts) == slot), ...);
+      }
+      (std::make_index_sequence<N>{});
+
+      bool complete = true;
+      for (std::size_t p = 0; p < N; ++p) complete = complete && (present[p] || !required[p]);
+      if (ctx.failure) {
+        ++ctx.counts.cancelled;
+      } else if (!complete) {
+        ++ctx.counts.filtered;
+      } else {
+        try {
+          call(ctx, result, slot, present, owned, pos, parts...);
+        } catch (...) {
+          ++ctx.counts.failed;
+          ctx.failure = std::current_exception();
+          ctx.failed_slot = slot;
+        }
+      }
+      for (std::size_t p = 0; p < N; ++p) pos[p] += present[p] ? 1 : 0;
     }
     if constexpr (!std::is_void_v<Out>) out[0] = std::move(result);
   }

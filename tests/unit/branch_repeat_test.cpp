@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/balance.hpp"
+
 namespace aetherflow {
 namespace {
 
@@ -77,6 +79,12 @@ TEST(BranchOn, AKeyWithoutRouteIsAnErrorNamingTheKey) {
     EXPECT_EQ(e.node(), "method");
     EXPECT_EQ(e.item(), 2u);
     EXPECT_NE(std::string(e.what()).find("no route for key 'BREW'"), std::string::npos) << e.what();
+    const NodeReport& branch = e.report().node("method");
+    EXPECT_EQ(branch.in, 3u);
+    EXPECT_EQ(branch.out, 2u);  // GET and POST went on before BREW failed
+    EXPECT_EQ(branch.failed, 1u);
+    EXPECT_EQ(e.report().node("get").in + e.report().node("post").in, 2u);
+    testing::expect_balanced(e.report());
   }
 }
 

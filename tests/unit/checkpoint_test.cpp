@@ -120,7 +120,8 @@ TEST(Checkpoint, ACancelledRunResumesWhereItsCheckpointSays) {
   EXPECT_FALSE(committed.finished);
   EXPECT_GT(committed.committed.items, 0u);
   EXPECT_LE(committed.committed.items, first.sunk);  // only what the sink finished
-  EXPECT_EQ(read_checkpoint(checkpoint.path()), *r.checkpoint);  // the report says what the file says
+  EXPECT_EQ(read_checkpoint(checkpoint.path()),
+            *r.checkpoint);  // the report says what the file says
   expect_resume_completes(input.path(), checkpoint.path(), first, committed);
 }
 
@@ -171,8 +172,7 @@ TEST(Checkpoint, AFinishedCheckpointResumesToNothingAndResumeFalseStartsOver) {
   const RunReport r1 = first.run(checkpoint.path(), 1h);  // only the final checkpoint
   ASSERT_TRUE(r1.checkpoint);
   EXPECT_TRUE(r1.checkpoint->finished());
-  EXPECT_EQ(r1.checkpoint->sources.at(0).committed,
-            (ResumePoint{offset_of_line(kLines), kLines}));
+  EXPECT_EQ(r1.checkpoint->sources.at(0).committed, (ResumePoint{offset_of_line(kLines), kLines}));
 
   LineFlow again(input.path());
   EXPECT_EQ(again.run(checkpoint.path()).node("lines").out, 0u);
@@ -196,17 +196,21 @@ TEST(Checkpoint, ARangeSourceResumesByItemCount) {
     if (seen.size() == 3'000) stop.request_stop();
   });
   src >> sink;
-  const RunReport r1 = flow.run(
-      {.threads = 2, .batch_size = 32, .stop = stop.get_token(), .checkpoint = {checkpoint.path()}});
+  const RunReport r1 = flow.run({.threads = 2,
+                                 .batch_size = 32,
+                                 .stop = stop.get_token(),
+                                 .checkpoint = {checkpoint.path()}});
   ASSERT_TRUE(r1.cancelled);
   const std::uint64_t committed = r1.checkpoint->sources.at(0).committed.items;
   EXPECT_GT(committed, 0u);
   const std::size_t first_run = seen.size();
-  const RunReport r2 = flow.run({.threads = 2, .batch_size = 32, .checkpoint = {checkpoint.path()}});
+  const RunReport r2 =
+      flow.run({.threads = 2, .batch_size = 32, .checkpoint = {checkpoint.path()}});
   EXPECT_EQ(r2.node("numbers").out, numbers.size() - committed);
   std::vector<int> resumed(seen.begin() + static_cast<std::ptrdiff_t>(first_run), seen.end());
   std::sort(resumed.begin(), resumed.end());
-  std::vector<int> expected(numbers.begin() + static_cast<std::ptrdiff_t>(committed), numbers.end());
+  std::vector<int> expected(numbers.begin() + static_cast<std::ptrdiff_t>(committed),
+                            numbers.end());
   EXPECT_EQ(resumed, expected);
 }
 

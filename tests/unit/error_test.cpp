@@ -105,7 +105,11 @@ TEST(Errors, ASourceThatThrowsStopsTheRun) {
     FAIL();
   } catch (const NodeError& e) {
     EXPECT_EQ(e.node(), "gen");
+    EXPECT_EQ(e.item(), 700u);  // the first item the source could not produce
     EXPECT_NE(std::string(e.what()).find("disk gone"), std::string::npos);
+    // The 700 items emitted before the failure all reached the sink: the run drained.
+    EXPECT_EQ(e.report().node("gen").out, 700u);
+    EXPECT_EQ(e.report().node("sink").in, 700u);
   }
 }
 

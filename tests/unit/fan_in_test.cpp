@@ -16,6 +16,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/balance.hpp"
+
 namespace aetherflow {
 namespace {
 
@@ -190,10 +192,21 @@ TEST(FanInStress, RandomFailuresNeverHangAndRerunsStayExact) {
   src >> fan_out(left, right) >> join >> sink;
 
   std::mt19937 random(7);
+  const char* names[] = {"left", "right", "join", "sink"};
   for (int round = 0; round < 40; ++round) {
     fail_node = static_cast<int>(random() % 4);
     fail_item = static_cast<int>(random() % kItems);
-    EXPECT_THROW(flow.run({.threads = 4, .batch_size = 1 + random() % 64}), NodeError);
+    try {
+      flow.run({.threads = 4, .batch_size = 1 + random() % 64});
+      ADD_FAILURE() << "round " << round << " did not fail";
+    } catch (const NodeError& e) {
+      // The failed node and item exactly, and every item counted, whichever node failed.
+      EXPECT_EQ(e.node(), names[fail_node]);
+      EXPECT_EQ(e.item(), static_cast<std::uint64_t>(fail_item.load()));
+      EXPECT_EQ(e.report().node(names[fail_node]).failed, 1u);
+      testing::expect_balanced(e.report());
+      EXPECT_EQ(e.report().node("join").out, e.report().node("sink").in);
+    }
   }
   fail_node = -1;
   joined = 0;

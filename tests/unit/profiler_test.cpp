@@ -19,6 +19,8 @@
 #include <cereal/archives/json.hpp>
 
 #include <gtest/gtest.h>
+
+#include <flow/detail/tsan.hpp>  // AETHERFLOW_TSAN
 #include <rapidjson/document.h>
 
 namespace aetherflow {
@@ -63,6 +65,11 @@ std::string temp_path(const std::string& name) {
 }
 
 TEST(Profiler, RanksTheSlowNodeFirstAndNamesItTheBottleneck) {
+#ifdef AETHERFLOW_TSAN
+  GTEST_SKIP() << "ThreadSanitizer slows the framework's own work (scheduling, batches) far "
+                  "more than the slow node's timed spin, so the slow node no longer keeps "
+                  "busy; the profile's shape is checked in the other builds";
+#endif
   HotSpotFlow f;
   const RunReport report = f.run();
   ASSERT_TRUE(report.profile);
