@@ -125,6 +125,12 @@ Profile profile_from_json(const std::string& json) {
   } catch (const std::exception& e) {
     throw Error(std::string("profile_from_json: not a profile: ") + e.what());
   }
+  // The outputs index the nodes by trace events' node numbers.
+  for (std::size_t i = 0; i < profile.trace.size(); ++i)
+    if (profile.trace[i].node >= profile.nodes.size())
+      throw Error(fmt::format(
+          "profile_from_json: not a profile: trace event {} names node {}, but there are {} nodes",
+          i, profile.trace[i].node, profile.nodes.size()));
   return profile;
 }
 

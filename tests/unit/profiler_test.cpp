@@ -1,6 +1,7 @@
 // The profiler: it finds a deliberately slow node, its numbers add up and match the run
 // report, and every output format is what its consumers expect.
 #include <flow/aetherflow.hpp>
+#include <flow/detail/tsan.hpp>  // AETHERFLOW_TSAN
 
 #include <atomic>
 #include <chrono>
@@ -20,7 +21,6 @@
 
 #include <gtest/gtest.h>
 
-#include <flow/detail/tsan.hpp>  // AETHERFLOW_TSAN
 #include <rapidjson/document.h>
 
 namespace aetherflow {
@@ -155,6 +155,18 @@ TEST(Profiler, JsonLoadsBackIntoTheSameProfile) {
   EXPECT_EQ(profile_from_json(json), p);
   EXPECT_THROW(profile_from_json("{\"not\": \"a profile\"}"), Error);
   EXPECT_THROW(profile_from_json("{ truncated"), Error);
+  // A trace event naming a node the profile does not have would make the outputs read past
+  // the nodes: refused when loading.
+  Profile bad = p;
+  bad.trace.push_back({.node = static_cast<std::uint32_t>(p.nodes.size())});
+  try {
+    profile_from_json(to_json(bad));
+    FAIL() << "a trace event of a missing node was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("names node " + std::to_string(p.nodes.size())),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Profiler, ChromeTraceHasOneSlicePerCallOnWorkerTracks) {
