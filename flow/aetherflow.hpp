@@ -16,3 +16,4 @@
 #include <nodes/progress_bar.hpp>
 #include <nodes/read_chunks.hpp>
 #include <nodes/read_lines.hpp>
+#include <nodes/sinks.hpp>

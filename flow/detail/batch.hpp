@@ -58,6 +58,9 @@ class BatchBase : public RefCounted {
   // hands it to the batch's in-flight token, which releases it when every batch derived
   // from this one is done.
   std::shared_ptr<const void> keep;
+  // Set by the conversion on an edge (std::string to std::string_view, say): the batch it
+  // converted, which the converted items may point into, kept alive as long as this one.
+  Ref<BatchBase> origin;
   // When the batch became ready for the nodes it was sent to (profiled runs; 0 otherwise).
   std::uint64_t ready_ns = 0;
 };

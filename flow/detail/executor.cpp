@@ -230,12 +230,14 @@ class Run final : public RunControl {
       const std::stop_callback on_stop(options_.stop, [this] { cancel("stop requested"); });
       arena.execute([this] { build_and_wait(); });
     } catch (NodeError& e) {
+      finish_nodes(true);
       write_last_checkpoint(true);
       e.set_report(report(elapsed()));
       throw;
     }
     timer_.reset();  // a deadline still pending
-    write_last_checkpoint(failure_ != nullptr);
+    // A sink's finish() may flush what it buffered: only then is the last checkpoint true.
+    if (finish_nodes(failure_ != nullptr)) write_last_checkpoint(failure_ != nullptr);
     if (failure_) {
       try {
         std::rethrow_exception(failure_);
@@ -246,6 +248,35 @@ class Run final : public RunControl {
     }
     if (options_.progress) options_.progress(progress(true));
     return report(elapsed());
+  }
+
+  // Every node's finish(), in flow order, once the graph has drained. The first that throws
+  // fails the run (a NodeError whose item is the count of items the node received) unless it
+  // had failed already; then it is only logged. Returns whether every finish() succeeded.
+  bool finish_nodes(bool failed) {
+    bool finished = true;
+    for (auto id : plan_.order) {
+      const NodeImpl& node = *flow_.nodes[id].impl;
+      try {
+        node.finish();
+      } catch (...) {
+        finished = false;
+        const std::string what = "finish() at the end of the run: " + describe_current_exception();
+        if (failed) {
+          log().error("node '{}': {}", node.name(), what);
+          continue;
+        }
+        failed = true;
+        stop_early(fmt::format("node '{}' failed", node.name()), false);
+        try {
+          std::throw_with_nested(NodeError(node.name(), counts_[id].in.load(), what));
+        } catch (...) {
+          std::lock_guard lock(stop_mutex_);
+          failure_ = std::current_exception();
+        }
+      }
+    }
+    return finished;
   }
 
   // RunControl: suspends the calling task (oneTBB resumable tasks); its thread goes on with
@@ -552,6 +583,7 @@ class Run final : public RunControl {
             rt.node->process({&in, 1}, {&out, std::is_same_v<Out, Msg> ? 1u : 0u}, ctx);
           });
           if constexpr (std::is_same_v<Out, Msg>) {
+            if (rt.id == NodeRuntime::kNoId && out) out->origin = in;  // an edge's conversion
             prepare_outputs(rt, {&out, 1}, ready);
             return out;
           } else {

@@ -83,6 +83,7 @@ class FanInNode final : public NodeImpl {
     (std::make_index_sequence<N>{});
     (void)in;
   }
+  void finish() const override { finish_callable(fn_); }
 
  private:
   template <class... Parts>

@@ -81,6 +81,12 @@ class SourceCursor {
   virtual SourcePosition position() const { return {}; }
 };
 
+// Calls `fn.finish()` if the callable has one.
+template <class F>
+void finish_callable(F& fn) {
+  if constexpr (requires { fn.finish(); }) fn.finish();
+}
+
 class NodeImpl {
  public:
   NodeImpl(std::string name, NodeKind kind, NodeOptions options)
@@ -107,6 +113,9 @@ class NodeImpl {
   // Sources only: a cursor from the beginning, or from a checkpoint's point if resumable().
   virtual std::unique_ptr<SourceCursor> open(const ResumePoint& from) const;
   virtual bool resumable() const { return false; }
+  // Once at the end of every run, after the node's last call, however the run ended: the
+  // callable's finish() if it has one (a sink flushing what it buffered; docs/nodes.md).
+  virtual void finish() const {}
   // Every other node: consume `in` (one batch per input port, or for an ordered sink all parts
   // of one sequence number), fill `out` (one batch per output port, possibly empty).
   virtual void process(std::span<const BatchHandle> in, std::span<BatchHandle> out,

@@ -53,6 +53,7 @@ class StepNode : public NodeImpl {
   }
 
   const F& body() const noexcept { return fn_; }
+  void finish() const override { finish_callable(fn_); }
   std::vector<ResourceNeed> resource_needs() const override {
     return detail::resource_needs<typename Sig::resources>();
   }

@@ -9,6 +9,7 @@
 #include <optional>
 #include <ranges>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -120,6 +121,24 @@ TEST(Chain, ConvertibleTypesMeetOnAnEdge) {
   names >> sink;  // const char* converts to std::string on the edge
   flow.run();
   EXPECT_EQ(got, (std::vector<std::string>{"x", "y"}));
+}
+
+// std::string converts to std::string_view on the edge: the views point into the strings of
+// the batch before the conversion, which must live as long as the converted batch. (It did
+// not: the views dangled once that batch was released; found by write_lines' test.)
+TEST(Chain, AnEdgeConvertingToAViewKeepsTheViewedItemsAlive) {
+  Flow flow("views");
+  std::vector<std::string> got;
+  auto src = flow.source("n", std::views::iota(0, 5000));
+  auto text = flow.node("text", [](int x) { return "item " + std::to_string(x); });
+  auto sink =
+      flow.node("collect", [&got](std::string_view s) { got.emplace_back(s); }, {.ordered = true});
+  text >> sink;
+  src >> text;
+  flow.run({.threads = 2, .batch_size = 64});
+  ASSERT_EQ(got.size(), 5000u);
+  for (int i = 0; i < 5000; ++i)
+    EXPECT_EQ(got[static_cast<std::size_t>(i)], "item " + std::to_string(i));
 }
 
 TEST(Chain, EmptySourceRunsToTheEnd) {
