@@ -17,3 +17,4 @@
 #include <nodes/read_chunks.hpp>
 #include <nodes/read_lines.hpp>
 #include <nodes/sinks.hpp>
+#include <nodes/throttle.hpp>
