@@ -13,6 +13,7 @@
 #include <flow/options.hpp>
 #include <flow/report.hpp>
 #include <flow/source.hpp>
+#include <nodes/cache.hpp>
 #include <nodes/progress_bar.hpp>
 #include <nodes/read_chunks.hpp>
 #include <nodes/read_lines.hpp>
