@@ -14,6 +14,7 @@
 #include <flow/report.hpp>
 #include <flow/source.hpp>
 #include <nodes/cache.hpp>
+#include <nodes/partition.hpp>
 #include <nodes/progress_bar.hpp>
 #include <nodes/read_chunks.hpp>
 #include <nodes/read_lines.hpp>

@@ -37,11 +37,9 @@ std::uint64_t items_per_round() {
   return env ? std::strtoull(env, nullptr, 10) : 10'000'000;
 }
 
-std::uint64_t mix(std::uint64_t x) {  // splitmix64's finaliser: a well-spread hash
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
+// A well-spread hash, for deterministic faults.
+std::uint64_t mix(std::uint64_t x) {
+  return HashRing::mix(x);
 }
 
 struct TransientError : std::runtime_error {
