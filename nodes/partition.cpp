@@ -27,4 +27,13 @@ std::size_t HashRing::replica_for(std::uint64_t hash) const {
   return it->second;
 }
 
+std::size_t LeastLoaded::pick(Loads& loads) {
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < loads.size(); ++i)
+    if (loads[i].load(std::memory_order_relaxed) < loads[best].load(std::memory_order_relaxed))
+      best = i;
+  loads[best].fetch_add(1, std::memory_order_relaxed);
+  return best;
+}
+
 }  // namespace aetherflow

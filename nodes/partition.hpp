@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -79,6 +80,54 @@ ConsistentHash<KeyFn> consistent_hash(KeyFn key) {
   return {std::move(key)};
 }
 
+// Routes each item to the replica with the fewest items routed to it and not yet through it
+// (ties: the lowest number). Its replicas count what they finish, so a replica that slows
+// down gets fewer items. They must be one-parameter callables (no resources, no emitter).
+class LeastLoaded {
+ public:
+  using Loads = std::vector<std::atomic<std::int64_t>>;
+
+  template <class T>
+  auto router(std::size_t replicas) {
+    loads_ = std::make_shared<Loads>(replicas);
+    return [loads = loads_](const T&) { return pick(*loads); };
+  }
+  // Replica i's callable, made to count the items it finishes.
+  template <class F>
+  auto wrap(std::size_t i, F fn) const {
+    using Sig = detail::StepSignature<F>;
+    static_assert(std::tuple_size_v<typename Sig::resources> == 0 && !Sig::has_emitter,
+                  "aetherflow: least_loaded replicas take the item as their only parameter");
+    return Counted<F, typename Sig::input_param>{std::move(fn), loads_, i};
+  }
+  static std::size_t pick(Loads& loads);
+  const Loads& loads() const { return *loads_; }
+
+ private:
+  template <class F, class Param>
+  struct Counted {
+    F fn;
+    std::shared_ptr<Loads> loads;
+    std::size_t i;
+    decltype(auto) operator()(Param item) {
+      struct Done {
+        std::atomic<std::int64_t>& load;
+        ~Done() { load.fetch_sub(1, std::memory_order_relaxed); }
+      } done{(*loads)[i]};
+      return fn(std::forward<Param>(item));
+    }
+    // Items routed to a run that was cancelled never arrive: each run starts from zero.
+    void finish() {
+      (*loads)[i].store(0, std::memory_order_relaxed);
+      detail::finish_callable(fn);
+    }
+  };
+  std::shared_ptr<Loads> loads_;
+};
+inline LeastLoaded least_loaded() {
+  return {};
+}
+
 template <class Router, class Replica>
 struct Partition {
   Router router;                  // connect the input here: `source >> p.router`
@@ -95,10 +144,17 @@ auto partition(Flow& flow, const std::string& name, std::size_t replicas, MakeRe
   if (replicas == 0)
     throw Error(fmt::format("partition '{}': it needs at least one replica", name));
   auto router = flow.branch_on<In>(name + ".route", policy.template router<In>(replicas));
-  using Replica = decltype(flow.node(name, make(0), options));
+  // A policy that watches its replicas (least_loaded) wraps their callables.
+  auto replica = [&](std::size_t i) {
+    if constexpr (requires { policy.wrap(i, make(i)); })
+      return policy.wrap(i, make(i));
+    else
+      return make(i);
+  };
+  using Replica = decltype(flow.node(name, replica(0), options));
   std::vector<Replica> nodes;
   for (std::size_t i = 0; i < replicas; ++i) {
-    nodes.push_back(flow.node(fmt::format("{}[{}]", name, i), make(i), options));
+    nodes.push_back(flow.node(fmt::format("{}[{}]", name, i), replica(i), options));
     router.when(i) >> nodes.back();
   }
   return Partition<decltype(router), Replica>{router, std::move(nodes)};

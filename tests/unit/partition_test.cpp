@@ -90,6 +90,38 @@ TEST(Partition, RoundRobinGivesEveryReplicaTheSameShare) {
   EXPECT_TRUE(std::ranges::is_sorted(out)) << "an ordered sink restores the source order";
 }
 
+TEST(Partition, LeastLoadedPicksTheReplicaWithFewestItemsInFlight) {
+  LeastLoaded policy;
+  auto route = policy.router<int>(3);
+  auto replica1 = policy.wrap(1, [](int x) { return x; });
+  EXPECT_EQ(route(0), 0u);  // all idle: the lowest number
+  EXPECT_EQ(route(0), 1u);
+  EXPECT_EQ(route(0), 2u);
+  EXPECT_EQ(route(0), 0u);  // one in flight each: 0 again, now with two
+  replica1(7);              // replica 1 finishes an item
+  EXPECT_EQ(route(0), 1u);
+  EXPECT_EQ(policy.loads()[0].load(), 2);
+  EXPECT_EQ(policy.loads()[1].load(), 1);
+  replica1.finish();  // the end of a run: what never arrived is forgotten
+  EXPECT_EQ(policy.loads()[1].load(), 0);
+}
+
+TEST(Partition, LeastLoadedReplicasCountWhatTheyFinish) {
+  Flow flow("least_loaded");
+  auto policy = least_loaded();
+  auto p = partition(
+      flow, "work", 3, [](std::size_t) { return [](const int& x) { return x * 2; }; }, policy);
+  long total = 0;
+  auto sink = flow.node("sum", [&total](int x) { total += x; });
+  flow.source("items", std::views::iota(0, 3000)) >> p.router;
+  for (auto& replica : p.replicas) replica >> sink;
+  const RunReport r = flow.run({.threads = 2, .batch_size = 32});
+  EXPECT_EQ(total, 2L * (2999L * 3000L / 2));
+  std::uint64_t items = 0;
+  for (int i = 0; i < 3; ++i) items += r.node("work[" + std::to_string(i) + "]").out;
+  EXPECT_EQ(items, 3000u);
+}
+
 TEST(Partition, NeedsAReplica) {
   Flow flow("none");
   EXPECT_THROW(
