@@ -59,13 +59,9 @@ ResumePoint Checkpointer::start(std::size_t source) const {
   return logs_[source].committed;
 }
 
-void Checkpointer::emitted(std::size_t source, std::uint64_t seq, ResumePoint end) {
+void Checkpointer::emitted(std::size_t source, ResumePoint end) {
   std::lock_guard lock(mutex_);
-  Log& log = logs_[source];
-  if (seq != log.first_pending + log.pending.size())
-    throw Error(
-        fmt::format("checkpoint of source '{}': batch {} emitted out of order", log.name, seq));
-  log.pending.push_back({end, false});
+  logs_[source].pending.push_back({end, false});
 }
 
 void Checkpointer::exhausted(std::size_t source) {

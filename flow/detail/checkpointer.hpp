@@ -34,8 +34,9 @@ class Checkpointer {
   // Where source number `source` (in the order given) starts this run.
   ResumePoint start(std::size_t source) const;
 
-  // The source thread: batch `seq` (0, 1, 2... per source) was emitted and ends at `end`.
-  void emitted(std::size_t source, std::uint64_t seq, ResumePoint end);
+  // The source thread: its next batch (sequence numbers 0, 1, 2...) was emitted and ends at
+  // `end`.
+  void emitted(std::size_t source, ResumePoint end);
   // The source thread: there is nothing after the last batch emitted.
   void exhausted(std::size_t source);
   // Any thread: every batch derived from batch `seq` is released. May write the checkpoint

@@ -230,14 +230,12 @@ class Run final : public RunControl {
       const std::stop_callback on_stop(options_.stop, [this] { cancel("stop requested"); });
       arena.execute([this] { build_and_wait(); });
     } catch (NodeError& e) {
-      finish_nodes(true);
-      write_last_checkpoint(true);
+      end_run(true);
       e.set_report(report(elapsed()));
       throw;
     }
     timer_.reset();  // a deadline still pending
-    // A sink's finish() may flush what it buffered: only then is the last checkpoint true.
-    if (finish_nodes(failure_ != nullptr)) write_last_checkpoint(failure_ != nullptr);
+    end_run(failure_ != nullptr);
     if (failure_) {
       try {
         std::rethrow_exception(failure_);
@@ -250,10 +248,12 @@ class Run final : public RunControl {
     return report(elapsed());
   }
 
-  // Every node's finish(), in flow order, once the graph has drained. The first that throws
-  // fails the run (a NodeError whose item is the count of items the node received) unless it
-  // had failed already; then it is only logged. Returns whether every finish() succeeded.
-  bool finish_nodes(bool failed) {
+  // Once the graph has drained, however: every node's finish(), in flow order, then the last
+  // checkpoint, which is true only once a sink's finish() has flushed what it buffered. The
+  // first finish() that throws fails the run (a NodeError whose item is the count of items the
+  // node received) unless it had failed already; then it is only logged, and the checkpoint
+  // is left as the run last wrote it.
+  void end_run(bool failed) {
     bool finished = true;
     for (auto id : plan_.order) {
       const NodeImpl& node = *flow_.nodes[id].impl;
@@ -267,16 +267,10 @@ class Run final : public RunControl {
           continue;
         }
         failed = true;
-        stop_early(fmt::format("node '{}' failed", node.name()), false);
-        try {
-          std::throw_with_nested(NodeError(node.name(), counts_[id].in.load(), what));
-        } catch (...) {
-          std::lock_guard lock(stop_mutex_);
-          failure_ = std::current_exception();
-        }
+        fail_run(node.name(), counts_[id].in.load(), what);
       }
     }
-    return finished;
+    if (finished) write_last_checkpoint(failed);
   }
 
   // RunControl: suspends the calling task (oneTBB resumable tasks); its thread goes on with
@@ -299,14 +293,11 @@ class Run final : public RunControl {
   // calls waiting to retry wake up. The first reason is the one reported.
   void stop_early(std::string reason, bool cancelled) {
     {
-      std::lock_guard lock(stop_mutex_);
+      std::lock_guard lock(stop_mutex_);  // also so that a blocked wait() cannot miss the stop
       if (stop_reason_.empty()) {
         stop_reason_ = std::move(reason);
         cancelled_ = cancelled;
       }
-    }
-    {
-      std::lock_guard lock(stop_mutex_);  // so that a blocked wait() cannot miss it
       stop_.store(true, std::memory_order_relaxed);
     }
     stopped_.notify_all();
@@ -314,20 +305,27 @@ class Run final : public RunControl {
   }
   void cancel(std::string reason) { stop_early(std::move(reason), true); }
 
-  // An item failed under OnError::fail: the run stops, and go() throws this NodeError.
-  void record_failure(const NodeRuntime& rt, const CallInput& input, const CallContext& ctx) {
-    stop_early(fmt::format("node '{}' failed", rt.node->name()), false);
+  // Inside a catch block: the run stops, and go() throws a NodeError naming `node` and
+  // `item`, with the exception being handled nested in it. The first failure is the one
+  // reported.
+  void fail_run(const std::string& node, std::uint64_t item, const std::string& what) {
+    stop_early(fmt::format("node '{}' failed", node), false);
     std::lock_guard lock(stop_mutex_);
-    if (failure_) return;  // the first failure is the one reported
+    if (failure_) return;
+    try {
+      std::throw_with_nested(NodeError(node, item, what));
+    } catch (...) {
+      failure_ = std::current_exception();
+    }
+  }
+
+  // An item failed under OnError::fail (or a fan-in, branch or source body threw).
+  void record_failure(const NodeRuntime& rt, const CallInput& input, const CallContext& ctx) {
     try {
       std::rethrow_exception(ctx.failure);
     } catch (...) {
-      try {
-        std::throw_with_nested(NodeError(rt.node->name(), input.seq * batch_size_ + ctx.failed_slot,
-                                         describe_current_exception()));
-      } catch (...) {
-        failure_ = std::current_exception();
-      }
+      fail_run(rt.node->name(), input.seq * batch_size_ + ctx.failed_slot,
+               describe_current_exception());
     }
   }
 
@@ -551,7 +549,7 @@ class Run final : public RunControl {
       }
       const SourcePosition position = cursor->position();
       items += batch->slots.size();
-      if (checkpointer) checkpointer->emitted(number, seq, {position.bytes, items});
+      if (checkpointer) checkpointer->emitted(number, {position.bytes, items});
       batch->token = make_ref<InFlightToken>(&gate, seq, std::move(batch->keep), emitted);
       batch->seq = seq++;
       prepare_outputs(rt, {&batch, 1}, emitted);

@@ -37,11 +37,6 @@ std::uint64_t items_per_round() {
   return env ? std::strtoull(env, nullptr, 10) : 10'000'000;
 }
 
-// A well-spread hash, for deterministic faults.
-std::uint64_t mix(std::uint64_t x) {
-  return HashRing::mix(x);
-}
-
 struct TransientError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -51,12 +46,12 @@ struct Faults {
   std::uint64_t seed;
   static constexpr std::uint64_t kPerMillion = 200;
   bool hit(std::uint64_t x, std::uint64_t salt) const {
-    return mix(x ^ mix(seed + salt)) % 1'000'000 < kPerMillion;
+    return HashRing::mix(x ^ HashRing::mix(seed + salt)) % 1'000'000 < kPerMillion;
   }
   // "prepare" fails an item's first failures() attempts with a TransientError: 0 for most,
   // 1 to 3 for some. With two retries, three failures mean the item is skipped.
   unsigned failures(std::uint64_t x) const {
-    return hit(x, 1) ? 1 + static_cast<unsigned>(mix(x + seed) % 3) : 0;
+    return hit(x, 1) ? 1 + static_cast<unsigned>(HashRing::mix(x + seed) % 3) : 0;
   }
   bool left_fails(std::uint64_t x) const { return hit(x, 2); }   // dead-lettered
   bool right_fails(std::uint64_t x) const { return hit(x, 3); }  // skipped

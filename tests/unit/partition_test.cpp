@@ -106,7 +106,7 @@ TEST(Partition, LeastLoadedPicksTheReplicaWithFewestItemsInFlight) {
   EXPECT_EQ(policy.loads()[1].load(), 0);
 }
 
-TEST(Partition, LeastLoadedReplicasCountWhatTheyFinish) {
+TEST(Partition, LeastLoadedDeliversEveryItemInAFlow) {
   Flow flow("least_loaded");
   auto policy = least_loaded();
   auto p = partition(

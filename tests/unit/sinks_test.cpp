@@ -90,6 +90,7 @@ TEST(Sinks, WriteLinesNamesAPathItCannotOpen) {
         << e.what();
     try {
       std::rethrow_if_nested(e);
+      FAIL() << "no exception nested in the NodeError";
     } catch (const IoError&) {
       SUCCEED();
     }
