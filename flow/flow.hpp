@@ -17,8 +17,10 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <contexts/context.hpp>
+#include <flow/detail/batch_node.hpp>
 #include <flow/detail/branch_node.hpp>
 #include <flow/detail/fan_in_node.hpp>
 #include <flow/detail/flow_data.hpp>
@@ -107,6 +109,13 @@ class Flow {
     return add<Node<typename Sig::input, typename Sig::output>>(
         std::make_shared<detail::StepNode<Sig, F>>(std::move(name), node_kind(Sig::kind), options,
                                                    std::move(fn)));
+  }
+
+  // A node grouping items into std::vector<T>: see aetherflow::batch in nodes/batch.hpp.
+  template <class T>
+  auto node(std::string name, detail::Batching<T> batching, NodeOptions options = {}) {
+    return add<Node<T, std::vector<T>>>(
+        std::make_shared<detail::BatchNode<T>>(std::move(name), options, batching));
   }
 
   // A one-to-one node whose body runs `times` times per item, each time on its last result.

@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include <flow/report.hpp>
+
 namespace aetherflow {
 
 // A latency distribution, in nanoseconds, read from fixed log-scaled buckets (8 per power of
@@ -46,6 +48,7 @@ struct NodeProfile {
   std::vector<std::string> shared_resources;  // types bound `shared` that the node uses
   // Cumulative call counts at the Prometheus bucket bounds (le, in seconds).
   std::vector<std::pair<double, std::uint64_t>> call_buckets;
+  std::vector<NodeCounter> counters;  // the callable's own, as in the run report
   bool operator==(const NodeProfile&) const = default;
 };
 

@@ -14,6 +14,7 @@
 #include <cereal/types/utility.hpp>
 #include <cereal/types/vector.hpp>
 
+#include <flow/detail/counter_lines.hpp>
 #include <flow/detail/duration_text.hpp>
 #include <flow/errors.hpp>
 
@@ -30,6 +31,10 @@ void serialize(Archive& a, LatencySummary& s) {
     cereal::make_nvp("max_ns", s.max_ns));
 }
 template <class Archive>
+void serialize(Archive& a, NodeCounter& c) {
+  a(cereal::make_nvp("name", c.name), cereal::make_nvp("value", c.value));
+}
+template <class Archive>
 void serialize(Archive& a, NodeProfile& n) {
   a(cereal::make_nvp("name", n.name), cereal::make_nvp("kind", n.kind),
     cereal::make_nvp("concurrency_limit", n.concurrency_limit), cereal::make_nvp("calls", n.calls),
@@ -42,7 +47,7 @@ void serialize(Archive& a, NodeProfile& n) {
     cereal::make_nvp("resource_waits", n.resource_waits),
     cereal::make_nvp("resource_wait_ns", n.resource_wait_ns),
     cereal::make_nvp("shared_resources", n.shared_resources),
-    cereal::make_nvp("call_buckets", n.call_buckets));
+    cereal::make_nvp("call_buckets", n.call_buckets), cereal::make_nvp("counters", n.counters));
 }
 template <class Archive>
 void serialize(Archive& a, ThreadProfile& t) {
@@ -186,6 +191,17 @@ std::string to_prometheus(const Profile& p) {
          "Busy time over wall time times usable concurrency.",
          [](const NodeProfile& n) { return n.utilization; });
 
+  const char* events = "aetherflow_node_events_total";
+  if (std::any_of(p.nodes.begin(), p.nodes.end(), [](auto& n) { return !n.counters.empty(); }))
+    out += fmt::format(
+        "# HELP {} Counts a node's callable keeps of its own (a cache's hits, say).\n"
+        "# TYPE {} counter\n",
+        events, events);
+  for (const auto& n : p.nodes)
+    for (const auto& c : n.counters)
+      out += fmt::format("{}{{flow=\"{}\",node=\"{}\",event=\"{}\"}} {}\n", events, flow,
+                         label(n.name), label(c.name), c.value);
+
   const char* hist = "aetherflow_node_call_duration_seconds";
   out += fmt::format("# HELP {} Duration of node calls.\n# TYPE {} histogram\n", hist, hist);
   for (const auto& n : p.nodes) {
@@ -239,6 +255,7 @@ std::ostream& operator<<(std::ostream& os, const Profile& p) {
                duration_text(n->queue_wait.p99_ns), fmt::format("{:.0f}%", n->utilization * 100),
                peak, n->resource_waits);
   }
+  detail::print_counters(os, p.nodes);
   fmt::print(os, "  threads:");
   for (const auto& t : p.thread_profiles)
     fmt::print(

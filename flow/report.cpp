@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <flow/detail/counter_lines.hpp>
+
 namespace aetherflow {
 
 const NodeReport& RunReport::node(std::string_view name) const {
@@ -47,6 +49,7 @@ std::ostream& operator<<(std::ostream& os, const RunReport& r) {
   for (const auto& n : r.nodes)
     fmt::print(os, row, n.name, width, n.kind, n.in, n.out, n.filtered, n.failed, n.retries,
                n.cancelled, n.errors, n.waits);
+  detail::print_counters(os, r.nodes);
   return os;
 }
 

@@ -14,15 +14,23 @@
 
 namespace aetherflow {
 
+// A count a node's callable keeps of its own (a cache's hits, say), published by a
+// counters() member; a run reports how much each grew during the run.
+struct NodeCounter {
+  std::string name;
+  std::uint64_t value = 0;
+  bool operator==(const NodeCounter&) const = default;
+};
+
 // One node's items. For one-to-one nodes, filters and sinks the balance is exact:
 //   in == out + filtered + failed + cancelled
 // (a one-to-many node's `out` counts what it emitted; its inputs balance the same way with
 // `out` replaced by the inputs that emitted something). See docs/errors.md.
 struct NodeReport {
   std::string name;
-  std::string kind;            // source, transform, filter, expand, sink, fan_in, branch, repeat
-  std::uint64_t in = 0;        // items received
-  std::uint64_t out = 0;       // items emitted; for sinks, items consumed
+  std::string kind;       // source, transform, filter, expand, sink, fan_in, branch, repeat, batch
+  std::uint64_t in = 0;   // items received
+  std::uint64_t out = 0;  // items emitted; for sinks, items consumed
   std::uint64_t filtered = 0;  // dropped on purpose: filter, empty expansion, incomplete fan-in
   std::uint64_t failed = 0;    // items whose call threw (after any retries), under any policy
   std::uint64_t skipped = 0;   // of those, dropped by OnError::skip
@@ -32,6 +40,7 @@ struct NodeReport {
   std::uint64_t errors = 0;         // exceptions recovered from (repeat without stop_on_error)
   std::uint64_t waits = 0;          // calls that waited for a resource: a shared lock, a pool lease
   std::chrono::nanoseconds wait_time{0};  // time those calls waited
+  std::vector<NodeCounter> counters;      // the callable's counters(), grown during this run
 };
 
 struct RunReport {

@@ -3,7 +3,8 @@
 //
 //   auto lookup = aetherflow::cache(geo_lookup, {.capacity = 100'000, .ttl = 10min});
 //   flow.node("geo", lookup);                  // a transform, like geo_lookup itself
-//   ... after a run: lookup.stats().hits, .misses, .evictions, .expired
+//   ... after a run: lookup.stats().hits, .misses, .evictions, .expired (since it was made);
+//   the run report and the profile show what each run added (counters of 'geo': hits ...).
 //
 // Least-recently-used entries are evicted beyond `capacity`; an entry older than `ttl` is
 // computed again. Safe under concurrency: lookups and inserts take a lock, the function runs
@@ -23,8 +24,10 @@
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include <flow/detail/signature.hpp>
+#include <flow/report.hpp>
 
 namespace aetherflow {
 
@@ -125,6 +128,12 @@ class Cached {
   }
 
   CacheStats stats() const { return cache_->stats(); }
+  // For the run report and the profile: how much each count grew during a run.
+  std::vector<NodeCounter> counters() const {
+    const CacheStats s = stats();
+    return {
+        {"hits", s.hits}, {"misses", s.misses}, {"evictions", s.evictions}, {"expired", s.expired}};
+  }
   std::size_t size() const { return cache_->size(); }
 
  private:

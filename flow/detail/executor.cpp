@@ -1,5 +1,6 @@
 #include <flow/detail/executor.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -128,6 +129,12 @@ struct Compiled {
   std::vector<tf::sender<Msg>*> outputs;
 };
 
+// A node that holds items between calls (a batch node), with the outputs its flushes use.
+struct Holder {
+  const NodeRuntime* rt;
+  std::vector<tf::broadcast_node<Msg>*> routes;
+};
+
 // Where one source is, published by its body for progress reports on any thread.
 struct SourceProgress {
   std::atomic<std::uint64_t> items{0}, bytes{0};
@@ -151,6 +158,22 @@ struct CallInput {
   }
 };
 
+// Every node's counters (NodeImpl::counters), by node id.
+std::vector<std::vector<NodeCounter>> counters_now(const FlowData& flow) {
+  std::vector<std::vector<NodeCounter>> counters;
+  for (const auto& n : flow.nodes) counters.push_back(n.impl->counters());
+  return counters;
+}
+
+// How much each counter grew since `before` (a counter new since then: all of it).
+std::vector<NodeCounter> grown(const std::vector<NodeCounter>& before,
+                               std::vector<NodeCounter> after) {
+  for (NodeCounter& c : after)
+    for (const NodeCounter& b : before)
+      if (b.name == c.name) c.value = c.value >= b.value ? c.value - b.value : c.value;
+  return after;
+}
+
 // Profiling: whether the profiler is compiled into this Run at all. A Run<true> whose run is
 // not profiled pays one branch per call; a Run<false> has no profiling code.
 template <bool Profiling>
@@ -168,7 +191,8 @@ class Run final : public RunControl {
         counts_(flow.nodes.size()),
         reorder_(flow.nodes.size()),
         degree_(fan_out_degrees(flow)),
-        runtimes_(flow.nodes.size()) {
+        runtimes_(flow.nodes.size()),
+        counters_before_(counters_now(flow)) {
     if constexpr (Profiling)
       if (options.profile) {
         profiler_ = flow.profiler ? std::move(flow.profiler) : std::make_shared<Profiler>();
@@ -185,6 +209,11 @@ class Run final : public RunControl {
     std::vector<std::string> sources;
     for (auto id : plan_.order) {
       const NodeImpl& node = *flow_.nodes[id].impl;
+      if (node.holds_items())
+        throw Error(fmt::format(
+            "flow '{}': node '{}' holds items between calls (a batch node), so a checkpoint "
+            "would commit items it has not passed on yet: checkpoints cannot be used with it",
+            flow_.name, node.name()));
       if (node.kind() != NodeKind::source) continue;
       if (!node.resumable())
         throw Error(fmt::format(
@@ -289,6 +318,22 @@ class Run final : public RunControl {
     }
   }
 
+  // RunControl: the holder's flush(), on the timer's thread, unless the run has reached its
+  // end of stream by then (flush_held() has it).
+  void flush_later(const NodeImpl& node, std::chrono::nanoseconds delay) override {
+    const auto holder = std::find_if(holders_.begin(), holders_.end(),
+                                     [&](const Holder& h) { return h.rt->node == &node; });
+    timer_.at(std::chrono::steady_clock::now() + delay, [this, &h = *holder] {
+      std::lock_guard lock(holders_mutex_);
+      if (!timed_flushes_) return;
+      try {
+        flush(h, false);
+      } catch (...) {  // the NodeError of a flush that failed (out of memory, say)
+        fail_run(h.rt->node->name(), 0, describe_current_exception());
+      }
+    });
+  }
+
   // Stops the run early: sources stop, nodes count what they still receive as cancelled, and
   // calls waiting to retry wake up. The first reason is the one reported.
   void stop_early(std::string reason, bool cancelled) {
@@ -387,6 +432,9 @@ class Run final : public RunControl {
         for (auto& g : run.gates_) g.close();
         // What an ordered sink held back when the run stopped: released while the gates exist.
         for (auto& r : run.reorder_) r.pending.clear();
+        // What a batch node still holds, when the run stopped or failed: cancelled.
+        for (const Holder& h : run.holders_)
+          h.rt->counts->cancelled.fetch_add(h.rt->node->drop_held(), std::memory_order_relaxed);
       }
     } after_run{*this};
     graph_ = &graph;
@@ -395,6 +443,32 @@ class Run final : public RunControl {
     hand_over(&graph_built_);
     for (auto* source : sources_) source->activate();
     graph.wait_for_all();
+    flush_held(graph);
+  }
+
+  // The end of the stream for nodes that hold items: each emits what it holds, upstream first,
+  // and what it emitted flows on before the next one's turn. Timed flushes end first, so none
+  // can race with these.
+  void flush_held(tf::graph& graph) {
+    {
+      std::lock_guard lock(holders_mutex_);
+      timed_flushes_ = false;
+    }
+    for (const Holder& h : holders_) {
+      if (stop_.load(std::memory_order_relaxed)) return;
+      flush(h, true);
+      graph.wait_for_all();
+    }
+  }
+
+  // One flush of a holder, as a call of its node: timed, counted, and its output sent on.
+  void flush(const Holder& h, bool end_of_stream) {
+    std::vector<Msg> out(h.routes.size());
+    const std::uint64_t ready =
+        guarded(*h.rt, {}, [&](CallContext& ctx) { h.rt->node->flush(out, ctx, end_of_stream); });
+    prepare_outputs(*h.rt, out, ready);
+    for (std::size_t p = 0; p < out.size(); ++p)
+      if (out[p]) h.routes[p]->try_put(out[p]);
   }
 
   template <class Node, class... Args>
@@ -495,8 +569,10 @@ class Run final : public RunControl {
 
   Compiled compile(std::size_t id, const NodeRuntime& rt) {
     const NodeImpl& node = *rt.node;
-    // A branch's routes, or a node's dead letters: ports beyond the one output.
-    if (node.kind() == NodeKind::branch || node.output_ports() > (node.output_type() ? 1u : 0u))
+    // A branch's routes, a node's dead letters (ports beyond the one output), or a node that
+    // holds items and so also emits outside its calls: oneTBB broadcast nodes as outputs.
+    if (node.kind() == NodeKind::branch || node.holds_items() ||
+        node.output_ports() > (node.output_type() ? 1u : 0u))
       return multi_port(rt);
     switch (node.kind()) {
       case NodeKind::source:
@@ -630,6 +706,7 @@ class Run final : public RunControl {
           return tf::continue_msg();
         });
     c.inputs = {&n};
+    if (rt.node->holds_items()) holders_.push_back({&rt, std::move(routes)});
     return c;
   }
 
@@ -696,7 +773,8 @@ class Run final : public RunControl {
                          c.filtered.load(), c.failed.load(), c.skipped.load(),
                          c.dead_lettered.load(), c.retries.load(), c.cancelled.load(),
                          c.errors.load(), c.waits.load(),
-                         std::chrono::nanoseconds(c.wait_ns.load())});
+                         std::chrono::nanoseconds(c.wait_ns.load()),
+                         grown(counters_before_[id], node.counters())});
     }
     if constexpr (Profiling)
       if (profiler_)
@@ -714,10 +792,14 @@ class Run final : public RunControl {
   std::deque<AtomicCounts> counts_;
   std::deque<Reorder> reorder_;
   const std::vector<std::vector<std::size_t>> degree_;
-  std::deque<NodeRuntime> runtimes_;          // per node id, then converters; stable addresses
-  std::optional<Checkpointer> checkpointer_;  // runs with checkpoints only
-  std::optional<Checkpoint> checkpoint_;      // the last one written
+  std::deque<NodeRuntime> runtimes_;  // per node id, then converters; stable addresses
+  const std::vector<std::vector<NodeCounter>> counters_before_;  // per node id
+  std::optional<Checkpointer> checkpointer_;                     // runs with checkpoints only
+  std::optional<Checkpoint> checkpoint_;                         // the last one written
   std::deque<SourceGate> gates_;
+  std::vector<Holder> holders_;  // in flow order
+  std::mutex holders_mutex_;     // a timed flush against the end of stream
+  bool timed_flushes_ = true;    // until the end of stream
   std::vector<tf::input_node<Msg>*> sources_;
   // ThreadSanitizer's view of oneTBB's edges (tsan.hpp): the graph is built before any call;
   // every call ends before wait_for_all returns.

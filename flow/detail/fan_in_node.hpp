@@ -84,6 +84,7 @@ class FanInNode final : public NodeImpl {
     (void)in;
   }
   void finish() const override { finish_callable(fn_); }
+  std::vector<NodeCounter> counters() const override { return callable_counters(fn_); }
 
  private:
   template <class... Parts>

@@ -23,6 +23,8 @@ const char* to_string(NodeKind kind) noexcept {
       return "branch";
     case NodeKind::repeat:
       return "repeat";
+    case NodeKind::batch:
+      return "batch";
   }
   return "?";
 }

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -16,11 +17,12 @@
 #include <contexts/detail/waits.hpp>
 #include <flow/detail/batch.hpp>
 #include <flow/options.hpp>
+#include <flow/report.hpp>
 #include <flow/source.hpp>
 
 namespace aetherflow::detail {
 
-enum class NodeKind { source, transform, filter, expand, sink, fan_in, branch, repeat };
+enum class NodeKind { source, transform, filter, expand, sink, fan_in, branch, repeat, batch };
 const char* to_string(NodeKind kind) noexcept;
 
 // Readable name of a type, for messages and DOT ("std::string", not "NSt7__cxx1112basic...").
@@ -42,12 +44,16 @@ struct ItemCounts {
   Waits waits;                      // on locks of shared resources and on empty pools
 };
 
+class NodeImpl;
+
 // What a node call may ask of the run it is part of.
 class RunControl {
  public:
   // Waits `delay` without holding the worker thread: it runs other work of the run meanwhile.
   // Returns early when the run stops.
   virtual void wait(std::chrono::nanoseconds delay) = 0;
+  // For a node that holds items (NodeImpl::holds_items): calls its flush() after `delay`.
+  virtual void flush_later(const NodeImpl& node, std::chrono::nanoseconds delay) = 0;
 
  protected:
   ~RunControl() = default;
@@ -87,6 +93,17 @@ void finish_callable(F& fn) {
   if constexpr (requires { fn.finish(); }) fn.finish();
 }
 
+// `fn.counters()` if the callable has it: counts that only grow, such as a cache's hits.
+template <class F>
+std::vector<NodeCounter> callable_counters(const F& fn) {
+  if constexpr (requires {
+                  { fn.counters() } -> std::convertible_to<std::vector<NodeCounter>>;
+                })
+    return fn.counters();
+  else
+    return {};
+}
+
 class NodeImpl {
  public:
   NodeImpl(std::string name, NodeKind kind, NodeOptions options)
@@ -116,10 +133,21 @@ class NodeImpl {
   // Once at the end of every run, after the node's last call, however the run ended: the
   // callable's finish() if it has one (a sink flushing what it buffered; docs/nodes.md).
   virtual void finish() const {}
+  // The callable's own counters, read before and after every run (callable_counters).
+  virtual std::vector<NodeCounter> counters() const { return {}; }
   // Every other node: consume `in` (one batch per input port, or for an ordered sink all parts
   // of one sequence number), fill `out` (one batch per output port, possibly empty).
   virtual void process(std::span<const BatchHandle> in, std::span<BatchHandle> out,
                        CallContext& ctx) const;
+
+  // A node that keeps items between calls (a batch node) emits them outside its calls too:
+  // flush() puts what is due in `out` (at the end of the stream, everything; else what a timer
+  // asked for through RunControl::flush_later). After the run, drop_held() empties it and
+  // says how many items it dropped, counted as cancelled.
+  virtual bool holds_items() const { return false; }
+  virtual void flush(std::span<BatchHandle> /*out*/, CallContext& /*ctx*/,
+                     bool /*end_of_stream*/) const {}
+  virtual std::uint64_t drop_held() const { return 0; }
 
  protected:
   std::vector<const std::type_info*> inputs_;

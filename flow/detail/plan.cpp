@@ -190,7 +190,8 @@ struct Lineage {
   std::set<std::size_t> sources;
   std::size_t parts = 1;       // batches per source sequence number
   bool unique_slots = true;    // at most one item per slot in a batch (false after one-to-many)
-  std::string why_not_unique;  // the one-to-many node that broke it
+  std::string why_not_unique;  // the node that broke it, as "the <kind> node '<name>'"
+  std::string regrouped_by;    // a batch node upstream: its groups have no source order
 };
 
 std::vector<Lineage> trace_lineage(const FlowData& flow, const std::vector<std::size_t>& order,
@@ -215,11 +216,15 @@ std::vector<Lineage> trace_lineage(const FlowData& flow, const std::vector<std::
         mine.unique_slots = false;
         mine.why_not_unique = in.why_not_unique;
       }
+      if (mine.regrouped_by.empty()) mine.regrouped_by = in.regrouped_by;
     }
-    if (node.kind() == NodeKind::expand) {
+    if (node.kind() == NodeKind::expand || node.kind() == NodeKind::batch) {
       mine.unique_slots = false;
-      mine.why_not_unique = node.name();
+      mine.why_not_unique =
+          fmt::format("the {} node '{}'", node.kind() == NodeKind::batch ? "batch" : "one-to-many",
+                      node.name());
     }
+    if (node.kind() == NodeKind::batch) mine.regrouped_by = node.name();
     if (node.kind() == NodeKind::fan_in) {
       for (std::size_t port = 0; port < inputs.size(); ++port) {
         const Lineage* in = inputs[port];
@@ -230,10 +235,10 @@ std::vector<Lineage> trace_lineage(const FlowData& flow, const std::vector<std::
               "be paired with the other inputs' (join the branches directly)",
               quoted(node), port + 1));
         else if (!in->unique_slots)
-          problems.push_back(fmt::format(
-              "fan-in {}: input {} comes after the one-to-many node '{}', so its items cannot be "
-              "paired with the upstream item they came from",
-              quoted(node), port + 1, in->why_not_unique));
+          problems.push_back(
+              fmt::format("fan-in {}: input {} comes after {}, so its items cannot be "
+                          "paired with the upstream item they came from",
+                          quoted(node), port + 1, in->why_not_unique));
       }
       if (mine.sources.size() > 1)
         problems.push_back(fmt::format(
@@ -243,6 +248,11 @@ std::vector<Lineage> trace_lineage(const FlowData& flow, const std::vector<std::
       mine.parts = 1;
       mine.unique_slots = true;
     }
+    if (node.options().ordered && !mine.regrouped_by.empty())
+      problems.push_back(fmt::format(
+          "ordered sink {} comes after the batch node '{}', whose groups mix items of different "
+          "source batches: there is no source order to keep",
+          quoted(node), mine.regrouped_by));
     if (node.options().ordered && mine.sources.size() > 1)
       problems.push_back(fmt::format(
           "ordered sink {} receives items of {} sources: there is no one source order to keep",

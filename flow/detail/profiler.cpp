@@ -179,6 +179,7 @@ Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport&
       n.call_buckets.emplace_back(
           bound,
           r.call_latency.count_at_most(static_cast<std::uint64_t>(bound * 1e9 / ns_per_tick)));
+    n.counters = counted.counters;
     p.errors += n.errors;
     total_busy += n.busy_ns;
     p.nodes.push_back(std::move(n));

@@ -54,6 +54,7 @@ class StepNode : public NodeImpl {
 
   const F& body() const noexcept { return fn_; }
   void finish() const override { finish_callable(fn_); }
+  std::vector<NodeCounter> counters() const override { return callable_counters(fn_); }
   std::vector<ResourceNeed> resource_needs() const override {
     return detail::resource_needs<typename Sig::resources>();
   }

@@ -12,7 +12,8 @@ namespace aetherflow::testing {
 
 inline void expect_balanced(const RunReport& report) {
   for (const NodeReport& n : report.nodes) {
-    if (n.kind == "source" || n.kind == "expand") continue;  // no inputs; several outs per in
+    // Sources have no inputs, one-to-many nodes several outs per in, batch nodes one per group.
+    if (n.kind == "source" || n.kind == "expand" || n.kind == "batch") continue;
     EXPECT_EQ(n.in, n.out + n.filtered + n.failed + n.cancelled) << "node " << n.name;
     // Failed items are skipped, dead-lettered, or (OnError::fail) the one that stopped the run.
     EXPECT_LE(n.failed - n.skipped - n.dead_lettered, 1u) << "node " << n.name;

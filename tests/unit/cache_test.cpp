@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <ranges>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -101,6 +102,41 @@ TEST(Cache, ACachedFunctionIsANodeAndCopiesShareTheCache) {
   const CacheStats s = parity.stats();
   EXPECT_EQ(s.hits + s.misses, 1000u);
   EXPECT_GE(s.hits, 1000u - 16u);
+}
+
+// Each run's report and profile show the hits, misses, evictions and expiries of that run, not
+// the cache's totals: the second run finds every key cached.
+TEST(Cache, HitsAndMissesOfEachRunAppearInItsReportAndProfile) {
+  auto square = cache([](int x) { return x * x; }, {.capacity = 64});
+  Flow flow("counted");
+  flow.source("n",
+              std::views::iota(0, 1000) | std::views::transform([](int i) { return i % 50; })) >>
+      flow.node("square", square, {.concurrency = serial}) >> flow.node("drop", discard<int>());
+  const std::vector<NodeCounter> first = {
+      {"hits", 950}, {"misses", 50}, {"evictions", 0}, {"expired", 0}};
+  const RunReport r1 = flow.run({.threads = 2, .batch_size = 32, .profile = true});
+  EXPECT_EQ(r1.node("square").counters, first);
+  EXPECT_EQ(r1.profile->node("square").counters, first);
+  EXPECT_TRUE(r1.node("drop").counters.empty());
+
+  const RunReport r2 = flow.run({.threads = 2, .batch_size = 32, .profile = true});
+  const std::vector<NodeCounter> second = {
+      {"hits", 1000}, {"misses", 0}, {"evictions", 0}, {"expired", 0}};
+  EXPECT_EQ(r2.node("square").counters, second);
+  EXPECT_EQ(square.stats().hits, 1950u);  // the cache's own total
+
+  std::ostringstream table, profile;
+  table << r2;
+  profile << *r2.profile;
+  for (const std::string& text : {table.str(), profile.str()})
+    EXPECT_NE(text.find("counters of 'square': hits 1000, misses 0, evictions 0, expired 0"),
+              std::string::npos)
+        << text;
+  EXPECT_NE(to_prometheus(*r2.profile)
+                .find("aetherflow_node_events_total{flow=\"counted\",node=\"square\","
+                      "event=\"hits\"} 1000"),
+            std::string::npos);
+  EXPECT_EQ(profile_from_json(to_json(*r2.profile)), *r2.profile);
 }
 
 TEST(Cache, RejectsAZeroCapacity) {

@@ -1,0 +1,133 @@
+#pragma once
+// The node behind aetherflow::batch (nodes/batch.hpp): groups items into vectors of `size`. A
+// group leaves when it is full, when `max_wait` has passed since its first item, and at the end
+// of the run. It is the one node that keeps items between calls, so the executor gives it two
+// ways to emit outside a call (NodeImpl::flush): a timer for max_wait, and the end of stream.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <flow/detail/batch.hpp>
+#include <flow/detail/node_impl.hpp>
+#include <flow/errors.hpp>
+
+namespace aetherflow::detail {
+
+// What aetherflow::batch<T>(size, max_wait) returns, for Flow::node to declare the node.
+template <class T>
+struct Batching {
+  std::size_t size;
+  std::chrono::nanoseconds max_wait;  // zero: no time limit
+};
+
+template <class T>
+class BatchNode final : public NodeImpl {
+ public:
+  using Group = std::vector<T>;
+  using Clock = std::chrono::steady_clock;
+
+  BatchNode(std::string name, NodeOptions options, Batching<T> batching)
+      : NodeImpl(std::move(name), NodeKind::batch, serial_unless_set(options)),
+        size_(batching.size),
+        max_wait_(batching.max_wait) {
+    inputs_ = {&typeid(T)};
+    output_ = &typeid(Group);
+    if (size_ == 0)
+      throw Error(fmt::format("node '{}': batch size must be at least 1", this->name()));
+    if (max_wait_.count() < 0)
+      throw Error(fmt::format("node '{}': batch max_wait must not be negative", this->name()));
+    if (this->options().retry || this->options().on_error != OnError::fail)
+      throw Error(fmt::format(
+          "node '{}': a batch node calls no user code, so retry and on_error do not apply",
+          this->name()));
+  }
+
+  bool holds_items() const override { return true; }
+  std::string detail_label() const override {
+    if (max_wait_.count() == 0) return fmt::format("size {}", size_);
+    return fmt::format("size {}, {} ms", size_,
+                       std::chrono::duration<double, std::milli>(max_wait_).count());
+  }
+
+  void process(std::span<const BatchHandle> in, std::span<BatchHandle> out,
+               CallContext& ctx) const override {
+    auto& batch = batch_cast<T>(in[0]);
+    const std::size_t n = batch.slots.size();
+    auto groups = derive_batch<Group>(batch, 0);
+    bool started = false;  // a group began in this call and is still open
+    std::size_t i = 0;
+    {
+      std::lock_guard lock(mutex_);
+      for (; i < n && !(i % 16 == 0 && ctx.stopping()); ++i) {
+        if (pending_.empty()) {
+          pending_.reserve(size_);
+          since_ = Clock::now();
+          started = true;
+        }
+        if (!batch.shared)
+          pending_.push_back(std::move(batch.values[i]));
+        else if constexpr (std::is_copy_constructible_v<T>)
+          pending_.push_back(batch.values[i]);
+        else
+          throw_move_only_shared();
+        if (pending_.size() == size_) {
+          emit(*groups, ctx);
+          started = false;
+        }
+      }
+    }
+    ctx.counts.in += n;
+    ctx.counts.cancelled += n - i;
+    if (started && max_wait_.count() > 0 && ctx.run) ctx.run->flush_later(*this, max_wait_);
+    out[0] = std::move(groups);
+  }
+
+  // The open group, if it is due (`end_of_stream`, or max_wait has passed since its first item).
+  // Nothing while the run is stopping: drop_held() counts what is left.
+  void flush(std::span<BatchHandle> out, CallContext& ctx, bool end_of_stream) const override {
+    if (ctx.stopping()) return;
+    std::lock_guard lock(mutex_);
+    if (pending_.empty()) return;
+    if (!end_of_stream && Clock::now() - since_ < max_wait_) return;  // a younger group
+    auto groups = make_ref<Batch<Group>>();
+    emit(*groups, ctx);
+    out[0] = std::move(groups);
+  }
+
+  std::uint64_t drop_held() const override {
+    std::lock_guard lock(mutex_);
+    const std::uint64_t dropped = pending_.size();
+    pending_.clear();
+    return dropped;
+  }
+
+ private:
+  static NodeOptions serial_unless_set(NodeOptions options) {
+    if (!options.concurrency) options.concurrency = serial;  // groups in arrival order
+    return options;
+  }
+
+  // Sends the open group on; the caller holds the lock.
+  void emit(Batch<Group>& groups, CallContext& ctx) const {
+    groups.push(std::move(pending_), static_cast<std::uint32_t>(groups.slots.size()));
+    pending_ = Group();
+    ++ctx.counts.out;
+  }
+
+  std::size_t size_;
+  std::chrono::nanoseconds max_wait_;
+  mutable std::mutex mutex_;  // calls and the timer's flushes
+  mutable Group pending_;
+  mutable Clock::time_point since_;  // when the open group's first item arrived
+};
+
+}  // namespace aetherflow::detail
