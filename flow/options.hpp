@@ -71,6 +71,22 @@ std::function<bool(const std::exception_ptr&)> retry_on() {
   return [](const std::exception_ptr& error) { return detail::is_one_of<E...>(error); };
 }
 
+// A concurrency range instead of a fixed limit: the run adjusts the node's limit within
+// [min, max] from what its calls measure, every `window` calls (docs/concepts.md):
+//   - more than `max_error_rate` of the window's items failed: limit x 0.8 (at least one less);
+//   - else the window's time per item above `latency_tolerance` x the best window so far:
+//     limit x 0.9 (at least one less);
+//   - else: limit + 1.
+// Each run starts at `initial` (0: min).
+struct AdaptiveConcurrency {
+  std::size_t min = 1;
+  std::size_t max = 16;
+  std::size_t initial = 0;
+  std::size_t window = 16;
+  double max_error_rate = 0.1;
+  double latency_tolerance = 2.0;
+};
+
 struct NodeOptions {
   // Unset: sinks are serial (they usually write to one place), every other node unlimited.
   std::optional<std::size_t> concurrency = std::nullopt;
@@ -79,6 +95,8 @@ struct NodeOptions {
   // One-input nodes (transform, filter, one-to-many, sink, repeat): what a failed item does.
   OnError on_error = OnError::fail;
   std::optional<Retry> retry = std::nullopt;
+  // A range the run adapts the limit in, instead of `concurrency`: see AdaptiveConcurrency.
+  std::optional<AdaptiveConcurrency> adaptive = std::nullopt;
 };
 
 struct RepeatOptions {

@@ -50,6 +50,11 @@ std::ostream& operator<<(std::ostream& os, const RunReport& r) {
     fmt::print(os, row, n.name, width, n.kind, n.in, n.out, n.filtered, n.failed, n.retries,
                n.cancelled, n.errors, n.waits);
   detail::print_counters(os, r.nodes);
+  for (const auto& n : r.nodes)
+    if (n.adaptive)
+      fmt::print(os,
+                 "  adaptive concurrency of '{}': limit {} at the end, in {} to {}, {} changes\n",
+                 n.name, n.adaptive->limit, n.adaptive->min, n.adaptive->max, n.adaptive->changes);
   return os;
 }
 

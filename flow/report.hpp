@@ -22,6 +22,13 @@ struct NodeCounter {
   bool operator==(const NodeCounter&) const = default;
 };
 
+// Where a node with a concurrency range (NodeOptions::adaptive) ended a run.
+struct AdaptiveReport {
+  std::size_t limit = 0;         // the limit at the end of the run
+  std::size_t min = 0, max = 0;  // the range
+  std::size_t changes = 0;       // how often the run moved the limit
+};
+
 // One node's items. For one-to-one nodes, filters and sinks the balance is exact:
 //   in == out + filtered + failed + cancelled
 // (a one-to-many node's `out` counts what it emitted; its inputs balance the same way with
@@ -39,8 +46,9 @@ struct NodeReport {
   std::uint64_t cancelled = 0;      // received but not processed: the run was stopping
   std::uint64_t errors = 0;         // exceptions recovered from (repeat without stop_on_error)
   std::uint64_t waits = 0;          // calls that waited for a resource: a shared lock, a pool lease
-  std::chrono::nanoseconds wait_time{0};  // time those calls waited
-  std::vector<NodeCounter> counters;      // the callable's counters(), grown during this run
+  std::chrono::nanoseconds wait_time{0};   // time those calls waited
+  std::vector<NodeCounter> counters;       // the callable's counters(), grown during this run
+  std::optional<AdaptiveReport> adaptive;  // nodes with a concurrency range only
 };
 
 struct RunReport {

@@ -23,6 +23,7 @@
 #include <oneapi/tbb/task.h>
 #include <oneapi/tbb/task_arena.h>
 
+#include <flow/detail/adaptive_limit.hpp>
 #include <flow/detail/checkpointer.hpp>
 #include <flow/detail/duration_text.hpp>
 #include <flow/detail/fan_in_node.hpp>
@@ -112,6 +113,20 @@ std::vector<std::vector<std::size_t>> fan_out_degrees(const FlowData& flow) {
 // The port degree of a converter on an edge: it feeds that edge's target alone.
 const std::vector<std::size_t> kOneEdge{1};
 
+// A node with a concurrency range (NodeOptions::adaptive): a limiter_node in front of it lets
+// as many calls in as the range's max, and the slots above the current limit are held back
+// (a negative decrement). Each call's end releases what AdaptiveLimit says.
+struct AdaptiveGate {
+  explicit AdaptiveGate(const AdaptiveConcurrency& options) : limit(options) {}
+  AdaptiveLimit limit;
+  tf::limiter_node<Msg, long long>* limiter = nullptr;
+
+  void call_done(const ItemCounts& counts, std::chrono::nanoseconds took) {
+    if (const std::size_t release = limit.call_done(counts.in, counts.failed, took))
+      limiter->decrementer().try_put(static_cast<long long>(release));
+  }
+};
+
 // What the oneTBB bodies of one flow node need during a run.
 struct NodeRuntime {
   static constexpr std::size_t kNoId = static_cast<std::size_t>(-1);
@@ -121,6 +136,7 @@ struct NodeRuntime {
   const std::vector<std::size_t>* degree = nullptr;  // edges per output port
   std::span<ProviderBase* const> resources;          // the node's resource providers, in order
   bool serial = false;  // oneTBB runs its calls one at a time (for ThreadSanitizer: tsan.hpp)
+  AdaptiveGate* adaptive = nullptr;  // nodes with a concurrency range only
 };
 
 // A node of the flow as oneTBB nodes: where its input ports and output ports are.
@@ -495,8 +511,11 @@ class Run final : public RunControl {
     [[maybe_unused]] std::uint64_t start = 0;
     if constexpr (Profiling)
       if (timed) start = Profiler::now();
+    const auto began =
+        rt.adaptive ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     auto finish = [&]() -> std::uint64_t {
       if (rt.counts) rt.counts->add(ctx.counts);
+      if (rt.adaptive) rt.adaptive->call_done(ctx.counts, std::chrono::steady_clock::now() - began);
       std::uint64_t ended = 0;
       if constexpr (Profiling) {
         if (timed) {
@@ -545,13 +564,17 @@ class Run final : public RunControl {
     std::vector<Compiled> compiled(flow_.nodes.size());
     for (auto id : plan_.order) {
       const NodeImpl* node = flow_.nodes[id].impl.get();
-      runtimes_[id] = {id,
-                       node,
-                       &counts_[id],
-                       &degree_[id],
-                       resources_[id],
-                       node->kind() != NodeKind::source && node->concurrency() == serial};
+      runtimes_[id] = {
+          id,
+          node,
+          &counts_[id],
+          &degree_[id],
+          resources_[id],
+          node->kind() != NodeKind::source && node->concurrency() == serial,
+          node->options().adaptive ? &adaptive_.emplace_back(*node->options().adaptive) : nullptr};
       compiled[id] = compile(id, runtimes_[id]);
+      if (runtimes_[id].adaptive)
+        compiled[id].inputs[0] = &limit_calls(runtimes_[id], compiled[id]);
     }
     for (const auto& e : flow_.edges) {
       tf::sender<Msg>* from = compiled[e.from].outputs.at(e.from_port);
@@ -565,6 +588,20 @@ class Run final : public RunControl {
       }
       tf::make_edge(*from, *to);
     }
+  }
+
+  // The queue and limiter in front of a node with a concurrency range; returns the queue, the
+  // node's input now. The limiter starts with the slots above the first limit held back.
+  tf::receiver<Msg>& limit_calls(const NodeRuntime& rt, const Compiled& node) {
+    auto& queue = own<tf::queue_node<Msg>>(*graph_);
+    const std::size_t max = rt.node->options().adaptive->max;
+    auto& limiter = own<tf::limiter_node<Msg, long long>>(*graph_, max);
+    tf::make_edge(queue, limiter);
+    tf::make_edge(limiter, *node.inputs[0]);
+    rt.adaptive->limiter = &limiter;
+    if (const std::size_t held = max - rt.adaptive->limit.limit())
+      limiter.decrementer().try_put(-static_cast<long long>(held));
+    return queue;
   }
 
   Compiled compile(std::size_t id, const NodeRuntime& rt) {
@@ -751,6 +788,13 @@ class Run final : public RunControl {
     return (this->*builders[rt.node->input_types().size() - 2])(rt);
   }
 
+  std::optional<AdaptiveReport> adaptive_report(std::size_t id) const {
+    const AdaptiveGate* gate = runtimes_[id].adaptive;
+    if (!gate) return std::nullopt;
+    const auto& range = *runtimes_[id].node->options().adaptive;
+    return AdaptiveReport{gate->limit.limit(), range.min, range.max, gate->limit.changes()};
+  }
+
   RunReport report(std::chrono::nanoseconds wall) const {
     RunReport r;
     r.flow = flow_.name;
@@ -774,7 +818,7 @@ class Run final : public RunControl {
                          c.dead_lettered.load(), c.retries.load(), c.cancelled.load(),
                          c.errors.load(), c.waits.load(),
                          std::chrono::nanoseconds(c.wait_ns.load()),
-                         grown(counters_before_[id], node.counters())});
+                         grown(counters_before_[id], node.counters()), adaptive_report(id)});
     }
     if constexpr (Profiling)
       if (profiler_)
@@ -798,8 +842,9 @@ class Run final : public RunControl {
   std::optional<Checkpoint> checkpoint_;                         // the last one written
   std::deque<SourceGate> gates_;
   std::vector<Holder> holders_;  // in flow order
-  std::mutex holders_mutex_;     // a timed flush against the end of stream
-  bool timed_flushes_ = true;    // until the end of stream
+  std::deque<AdaptiveGate> adaptive_;
+  std::mutex holders_mutex_;   // a timed flush against the end of stream
+  bool timed_flushes_ = true;  // until the end of stream
   std::vector<tf::input_node<Msg>*> sources_;
   // ThreadSanitizer's view of oneTBB's edges (tsan.hpp): the graph is built before any call;
   // every call ends before wait_for_all returns.

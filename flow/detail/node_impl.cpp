@@ -31,6 +31,7 @@ const char* to_string(NodeKind kind) noexcept {
 
 std::size_t NodeImpl::concurrency() const noexcept {
   if (kind_ == NodeKind::sink && options_.ordered) return serial;
+  if (options_.adaptive) return options_.adaptive->max;  // the run's limit is lower (executor)
   if (options_.concurrency) return *options_.concurrency;
   // Every node without an output is a sink in role, a fan-in of branches included.
   return output_ == nullptr ? serial : unlimited;

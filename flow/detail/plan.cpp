@@ -47,6 +47,31 @@ std::string output_name(const NodeImpl& node, std::size_t port) {
   return quoted(node);
 }
 
+// A concurrency range needs a sound range, and a node the executor can put a limiter in front
+// of: one input, no reordering, no flushes outside its calls.
+void check_adaptive(const FlowData& flow, std::vector<std::string>& problems) {
+  for (const auto& decl : flow.nodes) {
+    const NodeImpl& node = *decl.impl;
+    const auto& adaptive = node.options().adaptive;
+    if (!adaptive) continue;
+    if (node.options().concurrency)
+      problems.push_back(fmt::format(
+          "{} sets both concurrency and adaptive: give a fixed limit or a range", quoted(node)));
+    if (adaptive->min == 0 || adaptive->min > adaptive->max || adaptive->window == 0)
+      problems.push_back(fmt::format(
+          "{}: an adaptive range needs 1 <= min <= max (here {} to {}) and a window of at least "
+          "one call",
+          quoted(node), adaptive->min, adaptive->max));
+    const NodeKind kind = node.kind();
+    if (kind == NodeKind::source || kind == NodeKind::fan_in || kind == NodeKind::batch ||
+        node.options().ordered)
+      problems.push_back(fmt::format(
+          "{} ({}{}) cannot adapt its concurrency: adaptive applies to one-input nodes "
+          "(transform, filter, one-to-many, sink, repeat, branch_on), not to ordered sinks",
+          quoted(node), to_string(kind), node.options().ordered ? ", ordered" : ""));
+  }
+}
+
 // Error policies other than the default apply where a call is one input item at a time.
 void check_error_policies(const FlowData& flow, std::vector<std::string>& problems) {
   for (const auto& decl : flow.nodes) {
@@ -268,6 +293,7 @@ Plan make_plan(const FlowData& flow) {
   check_names(flow, problems);
   check_ports(flow, problems);
   check_error_policies(flow, problems);
+  check_adaptive(flow, problems);
   const Graph g = model(flow);
   const bool acyclic = check_cycles(flow, g, problems);
   check_reachable(flow, g, problems);

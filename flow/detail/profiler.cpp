@@ -154,7 +154,9 @@ Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport&
     NodeProfile n;
     n.name = impl.name();
     n.kind = counted.kind;
-    n.concurrency_limit = impl.kind() == NodeKind::source ? serial : impl.concurrency();
+    n.concurrency_limit = impl.kind() == NodeKind::source ? serial
+                          : counted.adaptive              ? counted.adaptive->limit
+                                                          : impl.concurrency();
     n.calls = r.call_latency.count();
     n.items_in = counted.in;
     n.items_out = counted.out;
