@@ -13,6 +13,7 @@
 #include <flow/options.hpp>
 #include <flow/report.hpp>
 #include <flow/source.hpp>
+#include <flow/tune.hpp>
 #include <nodes/batch.hpp>
 #include <nodes/cache.hpp>
 #include <nodes/partition.hpp>

@@ -158,6 +158,9 @@ struct RunOptions {
   std::chrono::nanoseconds deadline{0};
   // Write checkpoints, and resume from them: every source must be resumable (flow/source.hpp).
   CheckpointOptions checkpoint = {};
+  // Each source ends after this many items, as if its input ended there: a run on a sample of
+  // the input (tune() uses it). 0: all of it.
+  std::uint64_t max_items = 0;
 };
 
 }  // namespace aetherflow

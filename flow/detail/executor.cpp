@@ -634,7 +634,8 @@ class Run final : public RunControl {
     const ResumePoint start = checkpointer ? checkpointer->start(number) : ResumePoint{};
     std::shared_ptr<SourceCursor> cursor = rt.node->open(start);
     auto body = [this, &rt, &gate, &published, cursor, checkpointer, number, seq = std::uint64_t{0},
-                 items = start.items](oneapi::tbb::flow_control& fc) mutable -> Msg {
+                 items = start.items,
+                 sampled = std::uint64_t{0}](oneapi::tbb::flow_control& fc) mutable -> Msg {
       // oneTBB runs a source's body one call at a time, on any thread.
       take_over(cursor.get());
       struct Handover {
@@ -647,21 +648,24 @@ class Run final : public RunControl {
       Msg batch;
       std::uint64_t emitted = 0;
       const bool stopped = stop_.load(std::memory_order_relaxed);
-      if (!stopped)
+      // RunOptions::max_items: the sample ends here, like the input would.
+      const std::uint64_t left = options_.max_items ? options_.max_items - sampled : batch_size_;
+      if (!stopped && left > 0)
         emitted = guarded(rt, {seq, 0, 0}, [&](CallContext& ctx) {
           try {
-            batch = cursor->next(batch_size_);
+            batch = cursor->next(std::min<std::uint64_t>(batch_size_, left));
           } catch (...) {  // a read error: the run stops and drains, as for a failed item
             ctx.failure = std::current_exception();
           }
         });
       if (!batch) {
-        if (checkpointer && !stopped) checkpointer->exhausted(number);
+        if (checkpointer && !stopped && left > 0) checkpointer->exhausted(number);
         fc.stop();
         return {};
       }
       const SourcePosition position = cursor->position();
       items += batch->slots.size();
+      sampled += batch->slots.size();
       if (checkpointer) checkpointer->emitted(number, {position.bytes, items});
       batch->token = make_ref<InFlightToken>(&gate, seq, std::move(batch->keep), emitted);
       batch->seq = seq++;
