@@ -1,9 +1,7 @@
 // The same word-count flow, run with a thread-isolated context and with a shared one: one line
 // of the context changes, no node code does. Prints both results (identical) and throughputs.
 //
-//   context_swap [--lines N] [--threads T]
-
-#include <flow/aetherflow.hpp>
+//   aetherflow-examples context_swap [--size LINES] [--threads T]
 
 #include <cstdlib>
 #include <iostream>
@@ -12,6 +10,9 @@
 #include <string>
 #include <string_view>
 
+#include <examples/example.hpp>
+
+namespace aetherflow::examples {
 namespace {
 
 // Counts words. Not thread-safe: the context decides who may touch which instance.
@@ -81,23 +82,8 @@ WordCounts total_of(aetherflow::Context& ctx, bool isolated) {
   });
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  long lines = 200'000;
-  std::size_t threads = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string_view flag = argv[i];
-    if (flag == "--lines") {
-      lines = std::atol(argv[i + 1]);
-    } else if (flag == "--threads") {
-      threads = std::strtoul(argv[i + 1], nullptr, 10);
-    } else {
-      std::cerr << "usage: context_swap [--lines N] [--threads T]\n";
-      return 2;
-    }
-  }
-
+int run(const CommonOptions& options) {
+  const auto lines = static_cast<long>(size_or(options, 200'000));
   aetherflow::Flow flow = word_count(lines);
   std::map<std::string, long, std::less<>> results[2];
   for (bool isolated : {true, false}) {
@@ -106,7 +92,8 @@ int main(int argc, char** argv) {
       ctx.per_thread<WordCounts>();  // thread isolation: one WordCounts per worker thread
     else
       ctx.shared<WordCounts>();  // shared state: one WordCounts, calls take turns
-    const aetherflow::RunReport report = flow.run(ctx, {.threads = threads});
+    const aetherflow::RunReport report = flow.run(ctx, run_options(options, "lines"));
+    finish_run(options, flow, report);
     results[isolated] = total_of(ctx, isolated).counts;
     std::cout << (isolated ? "thread-isolated" : "shared         ") << ": "
               << static_cast<long>(report.items_per_second()) << " lines/s, "
@@ -115,5 +102,16 @@ int main(int argc, char** argv) {
   }
   const bool same = results[0] == results[1];
   std::cout << "results identical: " << (same ? "yes" : "NO") << "\n";
-  return same ? 0 : 1;
+  return same ? kExitOk : kExitWrongResult;
 }
+
+}  // namespace
+
+Example context_swap() {
+  return {"context_swap",
+          "one word count run with a thread-isolated and with a shared context: one line of the "
+          "context changes, the results are identical",
+          "lines", 200'000, [](CLI::App&) -> ExampleMain { return run; }};
+}
+
+}  // namespace aetherflow::examples

@@ -2,14 +2,10 @@
 // at once (which page, what status, how many bytes), join the three views of each request,
 // and tally. Errors take a second route to their own ordered sink.
 //
-//   log_analytics [--input FILE | --lines N] [--threads T] [--batch B] [--dot FILE]
+//   aetherflow-examples log_analytics [--input FILE | --size LINES] [--threads T] [--batch B]
 //
-// Without --input, a log of N lines (default 1,000,000) is generated first, in the common log
-// format, seeded and deterministic (scripts/datagen.hpp). A progress bar shows on a terminal.
-
-#include <flow/aetherflow.hpp>
-
-#include <unistd.h>
+// Without --input, a log of about LINES lines (default 1,000,000) is generated first, in the
+// common log format, seeded and deterministic (scripts/datagen.hpp).
 
 #include <algorithm>
 #include <charconv>
@@ -24,50 +20,11 @@
 #include <string_view>
 #include <vector>
 
+#include <examples/example.hpp>
 #include <scripts/datagen.hpp>
 
+namespace aetherflow::examples {
 namespace {
-
-struct Options {
-  std::string input;
-  std::uint64_t lines = 1'000'000;
-  std::size_t threads = 0;
-  std::size_t batch = 256;
-  std::string dot;
-};
-
-Options parse_options(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string_view flag = argv[i];
-    const char* value = argv[i + 1];
-    if (flag == "--input") {
-      o.input = value;
-    } else if (flag == "--lines") {
-      o.lines = std::strtoull(value, nullptr, 10);
-    } else if (flag == "--threads") {
-      o.threads = std::strtoul(value, nullptr, 10);
-    } else if (flag == "--batch") {
-      o.batch = std::strtoul(value, nullptr, 10);
-    } else if (flag == "--dot") {
-      o.dot = value;
-    } else {
-      std::cerr << "usage: log_analytics [--input FILE | --lines N] [--threads T] [--batch B] "
-                   "[--dot FILE]\n";
-      std::exit(2);
-    }
-  }
-  return o;
-}
-
-// Generates a log of about `lines` lines (at ~85 bytes a line) in the temporary directory.
-std::string generate_log(std::uint64_t lines) {
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("aetherflow_access_" + std::to_string(::getpid()) + ".log"))
-                               .string();
-  aetherflow::datagen::write_file(path, aetherflow::datagen::Kind::access_log, lines * 85);
-  return path;
-}
 
 struct Request {
   std::string path;  // without the query string
@@ -105,16 +62,20 @@ struct Tally {
   std::uint64_t requests = 0;
 };
 
-}  // namespace
+int run(const CommonOptions& options) {
+  std::optional<GeneratedFile> generated;
+  if (options.input.empty())
+    generated.emplace("access.log", [&](const std::string& path) {
+      // about 85 bytes a line
+      datagen::write_file(path, datagen::Kind::access_log, size_or(options, 1'000'000) * 85);
+    });
+  const std::string input = generated ? generated->path() : options.input;
 
-int main(int argc, char** argv) {
-  const Options options = parse_options(argc, argv);
   aetherflow::Flow flow("log_analytics");
   Tally tally;
   std::vector<std::string> first_errors;
   std::uint64_t errors = 0;
 
-  const std::string input = options.input.empty() ? generate_log(options.lines) : options.input;
   auto lines = flow.source("log", aetherflow::read_lines(input));
   auto requests = flow.node("parse", parse);
   auto page = flow.node("page", [](const Request& r) { return r.path; });
@@ -146,16 +107,14 @@ int main(int argc, char** argv) {
   outcome.when(false) >>
       flow.node("ok", [](const Request&) {}, {.concurrency = aetherflow::unlimited});
 
-  if (!options.dot.empty()) std::ofstream(options.dot) << flow.to_dot();
+  // The flagship example: profiled always, the profile printed after the report.
+  RunOptions run = run_options(options, std::filesystem::path(input).filename());
+  run.profile = true;
+  const aetherflow::RunReport report = flow.run(run);
 
-  const aetherflow::RunReport report =
-      flow.run({.threads = options.threads,
-                .batch_size = options.batch,
-                .progress = aetherflow::ProgressBar(std::filesystem::path(input).filename()),
-                .profile = true});
-  if (options.input.empty()) std::filesystem::remove(input);
-
-  std::cout << report << "\n" << *report.profile << "\n";
+  std::cout << report << "\n";
+  if (options.profile_dir.empty()) std::cout << *report.profile << "\n";
+  finish_run(options, flow, report);
   std::cout << "requests " << tally.requests << ", bytes served " << tally.bytes << "\n";
   std::cout << "by status:";
   for (const auto& [c, n] : tally.by_class) std::cout << " " << c << "=" << n;
@@ -173,5 +132,16 @@ int main(int argc, char** argv) {
   const bool balanced =
       report.node("parse").in == report.node("parse").out + report.node("parse").filtered &&
       tally.requests == report.node("parse").out;
-  return balanced ? 0 : 1;
+  return balanced ? kExitOk : kExitWrongResult;
 }
+
+}  // namespace
+
+Example log_analytics() {
+  return {"log_analytics",
+          "the flagship: an access log streamed line by line, fan-out to three views of each "
+          "request, a fan-in, branch_on to an ordered error sink; profiled",
+          "lines", 1'000'000, [](CLI::App&) -> ExampleMain { return run; }};
+}
+
+}  // namespace aetherflow::examples

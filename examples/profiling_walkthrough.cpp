@@ -2,14 +2,13 @@
 // cheap, but 'normalize' runs a regular expression through one shared, non-thread-safe
 // formatter, so its calls take turns on a lock. The profile finds it, says why, and what to do.
 //
-//   profiling_walkthrough [--reviews N] [--threads T] [--out DIR] [--per-thread yes]
+//   aetherflow-examples profiling_walkthrough [--size REVIEWS] [--threads T]
+//                                             [--profile-dir DIR] [--per-thread]
 //
-// --per-thread yes follows the profile's advice: the Formatter bound per_thread instead.
+// --per-thread follows the profile's advice: the Formatter bound per_thread instead.
 //
 // Writes DIR/reviews.trace.json (open in https://ui.perfetto.dev or chrome://tracing),
 // DIR/reviews.dot and, when Graphviz is installed, DIR/reviews.svg (default DIR: profile-out).
-
-#include <flow/aetherflow.hpp>
 
 #include <cstdlib>
 #include <filesystem>
@@ -19,6 +18,10 @@
 #include <regex>
 #include <string>
 #include <string_view>
+
+#include <examples/example.hpp>
+
+namespace aetherflow::examples {
 
 // Lower-cases and strips punctuation with a regular expression. Holds a compiled regex and a
 // scratch string: not thread-safe, so the context binds it `shared` and calls take turns.
@@ -59,30 +62,9 @@ struct Scored {
   int score = 0;
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  long reviews = 20'000;
-  std::size_t threads = 0;
-  std::string out = "profile-out";
-  bool per_thread = false;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string_view flag = argv[i];
-    if (flag == "--reviews") {
-      reviews = std::atol(argv[i + 1]);
-    } else if (flag == "--threads") {
-      threads = std::strtoul(argv[i + 1], nullptr, 10);
-    } else if (flag == "--out") {
-      out = argv[i + 1];
-    } else if (flag == "--per-thread") {
-      per_thread = std::string_view(argv[i + 1]) == "yes";
-    } else {
-      std::cerr << "usage: profiling_walkthrough [--reviews N] [--threads T] [--out DIR] "
-                   "[--per-thread yes]\n";
-      return 2;
-    }
-  }
-
+int run(const CommonOptions& options, bool per_thread) {
+  const auto reviews = static_cast<long>(size_or(options, 20'000));
+  const std::string out = options.profile_dir.empty() ? "profile-out" : options.profile_dir;
   aetherflow::Flow flow("reviews");
   auto source = flow.source("reviews", Reviews(reviews));
   auto normalize =
@@ -110,7 +92,9 @@ int main(int argc, char** argv) {
   else
     ctx.shared<Formatter>();  // the hidden hot spot: one formatter, every call takes its lock
 
-  const aetherflow::RunReport report = flow.run(ctx, {.threads = threads, .profile = true});
+  RunOptions run = run_options(options, "reviews");
+  run.profile = true;
+  const aetherflow::RunReport report = flow.run(ctx, run);
   const aetherflow::Profile& profile = *report.profile;
   std::cout << "total score " << total << "\n\n" << profile << "\n";
 
@@ -118,9 +102,7 @@ int main(int argc, char** argv) {
        aetherflow::check(profile, {.max_p99_latency_ns = 50'000'000, .min_items_per_second = 1e5}))
     std::cout << "SLA " << clause.name << ": " << clause.text << "\n";
 
-  std::filesystem::create_directories(out);
-  std::ofstream(out + "/reviews.trace.json") << aetherflow::to_chrome_trace(profile);
-  std::ofstream(out + "/reviews.dot") << flow.to_dot(profile);
+  write_profile(flow, profile, out);  // reviews.profile.json, .trace.json, .prom, .dot
   std::cout << "\ntrace: " << out << "/reviews.trace.json (open in https://ui.perfetto.dev)\n";
   if (std::system(
           ("dot -Tsvg " + out + "/reviews.dot -o " + out + "/reviews.svg 2>/dev/null").c_str()) ==
@@ -128,5 +110,22 @@ int main(int argc, char** argv) {
     std::cout << "graph: " << out << "/reviews.svg\n";
   else
     std::cout << "graph: " << out << "/reviews.dot (install graphviz for the SVG)\n";
-  return profile.hot_spot == "normalize" ? 0 : 1;  // expensive either way; contended if shared
+  // Expensive either way; contended if shared.
+  return profile.hot_spot == "normalize" ? kExitOk : kExitWrongResult;
 }
+
+}  // namespace
+
+Example profiling_walkthrough() {
+  return {"profiling_walkthrough",
+          "a hidden hot spot (a regex behind a shared lock) found by the profiler; writes the "
+          "trace and a heat-coloured graph",
+          "reviews", 20'000, [](CLI::App& app) -> ExampleMain {
+            auto per_thread = std::make_shared<bool>(false);
+            app.add_flag("--per-thread", *per_thread,
+                         "apply the profile's advice: a Formatter per thread, not one shared");
+            return [per_thread](const CommonOptions& o) { return run(o, *per_thread); };
+          }};
+}
+
+}  // namespace aetherflow::examples

@@ -1,70 +1,46 @@
 // Streaming word count: read a text file line by line in bounded memory, count words on every
 // core with one counter table per thread (no lock, no sharing), and merge the tables at the
-// end.
+// end; then check the merged table against one counted line by line on one thread.
 //
-//   word_count [--input FILE | --megabytes N] [--threads T] [--top K]
+//   aetherflow-examples word_count [--input FILE | --size MIB] [--threads T] [--top K]
 //
-// Without --input, N MiB of text (default 100) are generated first (scripts/datagen.hpp).
-
-#include <flow/aetherflow.hpp>
-
-#include <unistd.h>
+// Without --input, MIB MiB of text (default 100) are generated first (scripts/datagen.hpp).
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
-#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <string>
-#include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include <examples/example.hpp>
 #include <examples/support/words.hpp>
 #include <scripts/datagen.hpp>
 
-using aetherflow::examples::count_words;
-using aetherflow::examples::WordCounts;
+namespace aetherflow::examples {
+namespace {
 
-int main(int argc, char** argv) {
-  std::string input;
-  std::uint64_t megabytes = 100;
-  std::size_t threads = 0, top = 10;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string_view flag = argv[i];
-    if (flag == "--input") {
-      input = argv[i + 1];
-    } else if (flag == "--megabytes") {
-      megabytes = std::strtoull(argv[i + 1], nullptr, 10);
-    } else if (flag == "--threads") {
-      threads = std::strtoul(argv[i + 1], nullptr, 10);
-    } else if (flag == "--top") {
-      top = std::strtoul(argv[i + 1], nullptr, 10);
-    } else {
-      std::cerr << "usage: word_count [--input FILE | --megabytes N] [--threads T] [--top K]\n";
-      return 2;
-    }
-  }
-  const bool generated = input.empty();
-  if (generated) {
-    input = (std::filesystem::temp_directory_path() /
-             ("aetherflow_words_" + std::to_string(::getpid()) + ".txt"))
-                .string();
-    aetherflow::datagen::write_file(input, aetherflow::datagen::Kind::text, megabytes << 20);
-  }
+int run(const CommonOptions& options, std::size_t top) {
+  std::optional<GeneratedFile> generated;
+  if (options.input.empty())
+    generated.emplace("words.txt", [&](const std::string& path) {
+      datagen::write_file(path, datagen::Kind::text, size_or(options, 100) << 20);
+    });
+  const std::string input = generated ? generated->path() : options.input;
 
-  aetherflow::Flow flow("word_count");
-  auto lines = flow.source("lines", aetherflow::read_lines(input));
-  auto count = flow.node("count", count_words, {.concurrency = aetherflow::unlimited});
+  Flow flow("word_count");
+  auto lines = flow.source("lines", read_lines(input));
+  auto count = flow.node("count", count_words, {.concurrency = unlimited});
   lines >> count;
 
-  aetherflow::Context ctx;
+  Context ctx;
   ctx.per_thread<WordCounts>();  // one table per worker thread: merged below
-  const aetherflow::RunReport report =
-      flow.run(ctx, {.threads = threads, .progress = aetherflow::ProgressBar("word_count")});
-  if (generated) std::filesystem::remove(input);
+  const RunReport report = flow.run(ctx, run_options(options, "word_count"));
+  finish_run(options, flow, report);
 
-  const WordCounts total = ctx.combine<WordCounts>(aetherflow::examples::merge);
+  const WordCounts total = ctx.combine<WordCounts>(merge);
   std::vector<std::pair<std::uint64_t, std::string>> ranked;
   std::uint64_t words = 0;
   for (const auto& [word, n] : total) {
@@ -77,4 +53,26 @@ int main(int argc, char** argv) {
             << " distinct, counted in " << ctx.instances<WordCounts>() << " per-thread tables\n";
   for (std::size_t i = 0; i < std::min(top, ranked.size()); ++i)
     std::cout << "  " << ranked[i].second << "  " << ranked[i].first << "\n";
+
+  WordCounts plain;  // the check: the same file, one line at a time, one thread
+  std::ifstream file(input);
+  for (std::string line; std::getline(file, line);) count_words(line, plain);
+  const bool same = plain == total;
+  std::cout << "matches a single-threaded count: " << (same ? "yes" : "NO") << "\n";
+  return same ? kExitOk : kExitWrongResult;
 }
+
+}  // namespace
+
+Example word_count() {
+  return {"word_count",
+          "streaming word count with per-thread tables merged at the end, checked against a "
+          "single-threaded count",
+          "MiB of text", 100, [](CLI::App& app) -> ExampleMain {
+            auto top = std::make_shared<std::size_t>(10);
+            app.add_option("--top", *top, "how many of the most frequent words to print");
+            return [top](const CommonOptions& o) { return run(o, *top); };
+          }};
+}
+
+}  // namespace aetherflow::examples

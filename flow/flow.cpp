@@ -97,6 +97,8 @@ const char* profile_directory() {
   return dir && *dir ? dir : nullptr;
 }
 
+}  // namespace
+
 void write_profile(const Flow& flow, const Profile& profile, const std::string& directory) {
   std::filesystem::create_directories(directory);
   const std::filesystem::path base = std::filesystem::path(directory) / flow.name();
@@ -111,7 +113,6 @@ void write_profile(const Flow& flow, const Profile& profile, const std::string& 
   write(".dot", flow.to_dot(profile));
   detail::log().info("profile of flow '{}' written to {}.*", flow.name(), base.string());
 }
-}  // namespace
 
 RunReport Flow::run(const RunOptions& options) {
   Context none;

@@ -173,4 +173,9 @@ class Flow {
   std::unique_ptr<detail::FlowData> data_;
 };
 
+// Writes every output of `profile`, a profile of a run of `flow`, to `directory` (created if
+// need be): <flow>.profile.json, <flow>.trace.json, <flow>.prom and <flow>.dot. This is what
+// AETHERFLOW_PROFILE=<directory> does after each run. Error naming a file it cannot write.
+void write_profile(const Flow& flow, const Profile& profile, const std::string& directory);
+
 }  // namespace aetherflow

@@ -1,0 +1,82 @@
+#pragma once
+// What every example flow of aetherflow-examples shares: the common options, how an example
+// declares itself, and the helpers that turn the options into a run.
+//
+// An example is a function of CommonOptions (and options of its own) returning an exit code:
+// kExitOk when its output checked out, kExitWrongResult when its own check failed. The
+// program maps usage errors and failed runs to the other codes (examples/main.cpp).
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include <flow/aetherflow.hpp>
+
+namespace aetherflow::examples {
+
+// Exit codes scripts can rely on (also in --help and docs/getting-started.md).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitWrongResult = 1;  // the example's own check of its output failed
+inline constexpr int kExitUsage = 2;        // bad command line
+inline constexpr int kExitRunFailed = 3;    // an aetherflow::Error: invalid flow, failed node, I/O
+inline constexpr int kExitUnexpected = 4;   // any other exception
+
+struct CommonOptions {
+  std::size_t threads = 0;  // 0: every core
+  std::size_t batch = 256;  // items per batch
+  std::string input;        // the example's input file; empty: a generated one
+  std::uint64_t size = 0;   // size of the generated input, in the example's unit; 0: default
+  std::string profile_dir;  // non-empty: profile, and write every profile output there
+  bool progress = true;     // a progress bar on a terminal
+};
+
+using ExampleMain = std::function<int(const CommonOptions&)>;
+
+struct Example {
+  std::string name;
+  std::string summary;
+  std::string size_unit;  // what --size counts for this example
+  std::uint64_t default_size = 0;
+  // Adds the example's own options to its subcommand, and returns what runs it.
+  std::function<ExampleMain(CLI::App&)> declare;
+};
+
+// Every example, in the order --help lists them.
+std::vector<Example> all_examples();
+
+// RunOptions from the common options: threads, batch, a progress bar labelled `label`, and
+// profiling when a profile directory is given.
+RunOptions run_options(const CommonOptions& options, const std::string& label);
+
+// After a run: with a profile directory, writes the run's profile outputs there
+// (write_profile) and prints the profile table.
+void finish_run(const CommonOptions& options, const Flow& flow, const RunReport& report);
+
+// The generated input's size: --size, else the example's default.
+std::uint64_t size_or(const CommonOptions& options, std::uint64_t default_size);
+
+// A generated input file in the temporary directory, removed when this goes.
+class GeneratedFile {
+ public:
+  GeneratedFile(const std::string& name, const std::function<void(const std::string&)>& write);
+  GeneratedFile(const GeneratedFile&) = delete;
+  GeneratedFile& operator=(const GeneratedFile&) = delete;
+  ~GeneratedFile();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The examples.
+Example context_swap();
+Example hello_flow();
+Example log_analytics();
+Example market_data();
+Example profiling_walkthrough();
+Example word_count();
+
+}  // namespace aetherflow::examples
