@@ -145,10 +145,13 @@ struct Compiled {
   std::vector<tf::sender<Msg>*> outputs;
 };
 
-// A node that holds items between calls (a batch node), with the outputs its flushes use.
+// A node that holds items between calls (a batch node), with the outputs its flushes use, and
+// the oneTBB node its timed flushes run in (so that they run on a worker of the run's arena, as
+// a task the graph waits for).
 struct Holder {
   const NodeRuntime* rt;
   std::vector<tf::broadcast_node<Msg>*> routes;
+  tf::function_node<int, tf::continue_msg>* timed;
 };
 
 // Where one source is, published by its body for progress reports on any thread.
@@ -334,19 +337,15 @@ class Run final : public RunControl {
     }
   }
 
-  // RunControl: the holder's flush(), on the timer's thread, unless the run has reached its
-  // end of stream by then (flush_held() has it).
+  // RunControl: when the delay is over, the timer's thread puts a message to the holder's
+  // `timed` node, whose task (on a worker, counted by wait_for_all) runs the flush; unless the
+  // run has reached its end of stream by then (flush_held() has it).
   void flush_later(const NodeImpl& node, std::chrono::nanoseconds delay) override {
     const auto holder = std::find_if(holders_.begin(), holders_.end(),
                                      [&](const Holder& h) { return h.rt->node == &node; });
-    timer_.at(std::chrono::steady_clock::now() + delay, [this, &h = *holder] {
+    timer_.at(std::chrono::steady_clock::now() + delay, [this, timed = holder->timed] {
       std::lock_guard lock(holders_mutex_);
-      if (!timed_flushes_) return;
-      try {
-        flush(h, false);
-      } catch (...) {  // the NodeError of a flush that failed (out of memory, say)
-        fail_run(h.rt->node->name(), 0, describe_current_exception());
-      }
+      if (timed_flushes_) timed->try_put(0);
     });
   }
 
@@ -747,7 +746,15 @@ class Run final : public RunControl {
           return tf::continue_msg();
         });
     c.inputs = {&n};
-    if (rt.node->holds_items()) holders_.push_back({&rt, std::move(routes)});
+    if (rt.node->holds_items()) {
+      auto& timed = own<tf::function_node<int, tf::continue_msg>>(
+          *graph_, tf::serial, [this, index = holders_.size()](int) {
+            std::lock_guard lock(holders_mutex_);
+            if (timed_flushes_) flush(holders_[index], false);
+            return tf::continue_msg();
+          });
+      holders_.push_back({&rt, std::move(routes), &timed});
+    }
     return c;
   }
 

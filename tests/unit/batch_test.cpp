@@ -98,10 +98,15 @@ TEST(Batch, MaxWaitSendsAGroupOnWhileTheStreamIsStillOpen) {
     seen.notify_all();
   });
   src >> group >> keep;
-  const RunReport r = flow.run({.threads = 2, .batch_size = 5});
+  // Profiled: the timed flush is a call of the node like any, recorded by a worker of the run.
+  const RunReport r = flow.run({.threads = 2, .batch_size = 5, .profile = true});
   EXPECT_TRUE(released_by_timer);
   EXPECT_EQ(sizes, (std::vector<std::size_t>{5, 3}));  // by the timer, then at the end
   EXPECT_EQ(r.node("group").out, 2u);
+  // Two source batches, the timed flush, the end of stream (and perhaps the second group's
+  // timer, if it fires before the end).
+  EXPECT_GE(r.profile->node("group").calls, 4u);
+  for (const TraceEvent& e : r.profile->trace) EXPECT_LT(e.thread, r.threads);
 }
 
 TEST(Batch, ItemsHeldWhenARunIsCancelledAreCountedAndTheNextRunStartsEmpty) {
