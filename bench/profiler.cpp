@@ -19,7 +19,7 @@
 namespace {
 
 using aetherflow::bench::chain_sum;
-constexpr int kHeavyRounds = 300;  // about 1 us of dependent multiply-adds
+using aetherflow::bench::kHeavyRounds;
 constexpr std::int64_t kHeavyItems = 1 << 14;
 
 enum Mode : int { off = 0, on = 1, compiled_out = 2 };

@@ -10,16 +10,19 @@
 namespace aetherflow::bench {
 
 inline constexpr std::int64_t kChainItems = 1 << 20;
+// Rounds of burn() that cost about 1 us (measured: bench_heavy_chain's one-thread figure).
+inline constexpr int kHeavyRounds = 300;
 
-// Burns `Rounds` dependent multiply-adds on x; the volatile store keeps the compiler from
+// Burns `rounds` dependent multiply-adds on x; the volatile store keeps the compiler from
 // dropping them.
+inline void burn_rounds(std::int64_t x, std::int64_t rounds) {
+  for (std::int64_t i = 0; i < rounds; ++i) x = x * 6364136223846793005LL + 1442695040888963407LL;
+  static thread_local volatile std::int64_t kept;
+  kept = x;
+}
 template <int Rounds>
 inline void burn(std::int64_t x) {
-  if constexpr (Rounds > 0) {
-    for (int i = 0; i < Rounds; ++i) x = x * 6364136223846793005LL + 1442695040888963407LL;
-    static thread_local volatile std::int64_t kept;
-    kept = x;
-  }
+  if constexpr (Rounds > 0) burn_rounds(x, Rounds);
 }
 
 // The three bodies, each with `Rounds` of extra work (0: light).

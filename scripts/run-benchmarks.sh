@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the benchmark suite (bench/) and writes a markdown report for docs/performance.md: the
+# machine (cores, CPU), the date and commit, then every ratio and figure with its goal.
+#
+#   scripts/run-benchmarks.sh [BUILD_DIR] [OUT] [REPETITIONS]
+#   (defaults: build/release, bench-results.md, 3; BENCHES="light_chain fan_in" picks some)
+#
+# Each benchmark runs REPETITIONS times in random order; ratios use the medians.
+set -euo pipefail
+
+build=${1:-build/release}
+out=${2:-bench-results.md}
+repetitions=${3:-3}
+benches=${BENCHES:-light_chain heavy_chain fan_in granularity allocations streaming contexts profiler}
+
+{
+  echo "# Benchmark results"
+  echo
+  echo "- date: $(date -u +%Y-%m-%d)"
+  echo "- cores: $(nproc), $(lscpu | sed -n 's/^Model name: *//p')"
+  echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "- command: \`scripts/run-benchmarks.sh $build $out $repetitions\`"
+} >"$out"
+
+for bench in $benches; do
+  printf '\n## %s\n\n| figure | measured | goal | |\n| --- | ---: | ---: | --- |\n' "$bench" >>"$out"
+  AETHERFLOW_BENCH_MARKDOWN="$(realpath "$out")" "$build/bench/bench_$bench" \
+    --benchmark_repetitions="$repetitions" --benchmark_report_aggregates_only=true
+done
+echo "run-benchmarks: wrote $out" >&2
