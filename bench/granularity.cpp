@@ -35,9 +35,12 @@ const std::vector<std::int64_t> kWorkNs = {10, 30, 100, 300, 1000, 3000, 10000, 
 
 // Rounds of burn_rounds() per nanosecond on this machine.
 double rounds_per_ns() {
-  constexpr std::int64_t rounds = 50'000'000;
+  // Opaque to the compiler: with constants, GCC works the whole loop out at compile time.
+  std::int64_t rounds = 50'000'000, seed = 1;
+  benchmark::DoNotOptimize(rounds);
+  benchmark::DoNotOptimize(seed);
   const auto start = std::chrono::steady_clock::now();
-  burn_rounds(1, rounds);
+  burn_rounds(seed, rounds);
   const std::chrono::duration<double, std::nano> took = std::chrono::steady_clock::now() - start;
   return static_cast<double>(rounds) / took.count();
 }
@@ -149,6 +152,7 @@ void report(const aetherflow::bench::Counters& counters) {
 
 int main(int argc, char** argv) {
   const double per_ns = rounds_per_ns();
+  std::printf("calibrated: %.3f rounds of burn_rounds() per ns\n", per_ns);
   for (std::int64_t w : kWorkNs) {
     const auto rounds = static_cast<std::int64_t>(static_cast<double>(w) * per_ns);
     for (int threads : kThreads > 1 ? std::vector<int>{1, kThreads} : std::vector<int>{1}) {

@@ -10,15 +10,18 @@
 namespace aetherflow::bench {
 
 inline constexpr std::int64_t kChainItems = 1 << 20;
-// Rounds of burn() that cost about 1 us (measured: bench_heavy_chain's one-thread figure).
-inline constexpr int kHeavyRounds = 300;
+// Rounds of burn() that cost about 1 us: one round is a dependent multiply-add, about 1.1 ns
+// on the development machine (bench_granularity prints its calibration).
+inline constexpr int kHeavyRounds = 900;
 
-// Burns `rounds` dependent multiply-adds on x; the volatile store keeps the compiler from
-// dropping them.
+// Where burn_rounds() stores its result: a volatile store keeps the compiler from dropping the
+// work.
+inline thread_local volatile std::int64_t burnt = 0;
+
+// Burns `rounds` dependent multiply-adds on x.
 inline void burn_rounds(std::int64_t x, std::int64_t rounds) {
   for (std::int64_t i = 0; i < rounds; ++i) x = x * 6364136223846793005LL + 1442695040888963407LL;
-  static thread_local volatile std::int64_t kept;
-  kept = x;
+  burnt = x;
 }
 template <int Rounds>
 inline void burn(std::int64_t x) {
