@@ -34,10 +34,18 @@ void* operator new(std::size_t size, std::align_val_t align) {
   if (void* p = std::aligned_alloc(a, (size + a - 1) / a * a)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
 
 namespace {
 
@@ -76,9 +84,8 @@ void FanIn(benchmark::State& state) {
   auto a = flow.node("a", [](std::int64_t x) { return x + 1; });
   auto b = flow.node("b", [](std::int64_t x) { return x * 2; });
   auto join = flow.fan_in("join", [](std::int64_t x, std::int64_t y) { return x + y; });
-  source >> aetherflow::fan_out(a, b) >> join >> flow.node("sum", [&sum](std::int64_t x) {
-    sum += x;
-  });
+  source >> aetherflow::fan_out(a, b) >> join >>
+      flow.node("sum", [&sum](std::int64_t x) { sum += x; });
   count_allocations(state, flow, static_cast<std::size_t>(state.range(0)), sum,
                     kChainItems * (kChainItems - 1) / 2 * 3 + kChainItems);
 }

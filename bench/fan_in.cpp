@@ -25,7 +25,9 @@ constexpr std::int64_t kItems = 1 << 18;
 constexpr int kDearRounds = 20;  // the dearer branch: about 70 ns more per item
 const int kThreads = oneapi::tbb::info::default_concurrency();
 
-std::int64_t cheap(std::int64_t x) { return x + 1; }
+std::int64_t cheap(std::int64_t x) {
+  return x + 1;
+}
 std::int64_t dear(std::int64_t x) {
   burn<kDearRounds>(x);
   return x * 2;
@@ -72,10 +74,12 @@ void TBB_FanInPerItem(benchmark::State& state) {
         }
         return next++;
       });
-      tf::function_node<std::int64_t, Tagged> a(g, tf::unlimited,
-                                                [](std::int64_t x) { return Tagged{x, cheap(x)}; });
-      tf::function_node<std::int64_t, Tagged> b(g, tf::unlimited,
-                                                [](std::int64_t x) { return Tagged{x, dear(x)}; });
+      tf::function_node<std::int64_t, Tagged> a(g, tf::unlimited, [](std::int64_t x) {
+        return Tagged{x, cheap(x)};
+      });
+      tf::function_node<std::int64_t, Tagged> b(g, tf::unlimited, [](std::int64_t x) {
+        return Tagged{x, dear(x)};
+      });
       auto id = [](const Tagged& t) { return t.id; };
       tf::join_node<std::tuple<Tagged, Tagged>, tf::key_matching<std::int64_t>> join(g, id, id);
       tf::function_node<std::tuple<Tagged, Tagged>> total(

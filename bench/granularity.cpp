@@ -86,10 +86,11 @@ void TBB(benchmark::State& state, std::int64_t work_ns, std::int64_t rounds, int
         }
         return next++;
       });
-      tf::function_node<std::int64_t, std::int64_t> work(g, tf::unlimited, [rounds](std::int64_t x) {
-        burn_rounds(x, rounds);
-        return x;
-      });
+      tf::function_node<std::int64_t, std::int64_t> work(g, tf::unlimited,
+                                                         [rounds](std::int64_t x) {
+                                                           burn_rounds(x, rounds);
+                                                           return x;
+                                                         });
       tf::function_node<std::int64_t> sink(g, tf::serial, [&count](std::int64_t) {
         ++count;
         return tf::continue_msg();

@@ -65,8 +65,8 @@ int run_with_ratios(int argc, char** argv, const std::vector<Ratio>& ratios,
       const char* verdict = ratio >= r.goal ? "met" : "MISSED";
       std::snprintf(text, sizeof text, "%-48s %11.2fx %7.2fx %s", r.label.c_str(), ratio, r.goal,
                     verdict);
-      std::snprintf(row, sizeof row, "| %s | %.2fx | %.2fx | %s |", r.label.c_str(), ratio,
-                    r.goal, verdict);
+      std::snprintf(row, sizeof row, "| %s | %.2fx | %.2fx | %s |", r.label.c_str(), ratio, r.goal,
+                    verdict);
     } else {
       std::snprintf(text, sizeof text, "%-48s %11.2fx %8s", r.label.c_str(), ratio, "-");
       std::snprintf(row, sizeof row, "| %s | %.2fx | - | |", r.label.c_str(), ratio);

@@ -85,7 +85,54 @@ class StepNode : public NodeImpl {
     return ctx.stopping() ? Next::leave : Next::retry;
   }
 
+  // The common case of a chain, on its own tight loop: a one-to-one node keeping the item type,
+  // on a batch of its own, with no resources, retries or error policy to apply. Every item
+  // stays in its place, so slots are left as they are; the stop flag is read every 16 items.
+  static constexpr bool may_run_tight = kind == StepKind::transform && can_work_in_place &&
+                                        std::tuple_size_v<typename Sig::resources> == 0 &&
+                                        !std::is_invocable_v<F&, In, CallContext&>;
+  bool runs_tight(const BatchBase& batch) const noexcept {
+    return !batch.shared && options().on_error == OnError::fail && !options().retry;
+  }
+  void run_tight(const BatchHandle& handle, std::span<BatchHandle> out, CallContext& ctx) const {
+    auto& batch = batch_cast<In>(handle);
+    auto& values = batch.values;
+    const std::size_t n = values.size();
+    std::size_t i = 0;
+    try {
+      while (i < n && !ctx.stopping()) {
+        for (const std::size_t end = std::min(n, i + 16); i < end; ++i)
+          values[i] = with_item<typename Sig::input_param>(values[i], true, fn_);
+      }
+    } catch (...) {
+      // As the general loop: the failing item stops the run, unless it is stopping already,
+      // when the item is left unprocessed like the rest.
+      if (!ctx.stopping()) {
+        ctx.failure = std::current_exception();
+        ctx.failed_slot = batch.slots[i];
+        ++ctx.counts.failed;
+        ctx.counts.cancelled += n - i - 1;
+      } else {
+        ctx.counts.cancelled += n - i;
+      }
+      ctx.counts.in += n;
+      ctx.counts.out += i;
+      values.erase(values.begin() + static_cast<std::ptrdiff_t>(i), values.end());
+      batch.slots.resize(i);
+      out[0] = handle;
+      return;
+    }
+    ctx.counts.in += n;
+    ctx.counts.out += i;
+    ctx.counts.cancelled += n - i;
+    values.erase(values.begin() + static_cast<std::ptrdiff_t>(i), values.end());
+    batch.slots.resize(i);
+    out[0] = handle;
+  }
+
   void run(const BatchHandle& handle, std::span<BatchHandle> out, CallContext& ctx) const {
+    if constexpr (may_run_tight)
+      if (runs_tight(*handle)) return run_tight(handle, out, ctx);
     auto& batch = batch_cast<In>(handle);
     const bool owned = !batch.shared;
     const std::size_t n = batch.slots.size();

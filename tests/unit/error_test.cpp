@@ -49,6 +49,43 @@ TEST(Errors, ExceptionMidStreamStopsTheRunAndNamesTheNode) {
   EXPECT_EQ(report.node("parse").failed, 0u);
 }
 
+// Mid-batch, on one thread: the items before the failed one are done and passed on, the
+// failed one is counted failed, the rest cancelled (the tight loop of an in-place transform
+// and the general one must agree).
+TEST(Errors, AFailureMidBatchPassesTheItemsBeforeItAndCancelsTheRest) {
+  for (const bool general : {false, true}) {
+    Flow flow("mid_batch");
+    long sum = 0;
+    auto src = flow.source("numbers", std::views::iota(0, 10'000));
+    auto fail_at_537 = [](int x) {
+      if (x == 537) throw std::runtime_error("537");
+      return x;
+    };
+    // A const-reference parameter copies nothing either way; a shared batch (fan-out) is what
+    // takes the general loop.
+    auto parse = flow.node("parse", fail_at_537);
+    auto sink = flow.node("sum", [&sum](int x) { sum += x; });
+    src >> parse >> sink;
+    if (general) parse >> flow.node("other", [](int) {});
+    try {
+      flow.run({.threads = 1, .batch_size = 100});
+      FAIL() << "the run should have failed";
+    } catch (const NodeError& e) {
+      EXPECT_EQ(e.item(), 537u);
+      const NodeReport& p = e.report().node("parse");
+      EXPECT_EQ(p.failed, 1u);
+      EXPECT_EQ(p.out, 537u) << "general loop: " << general;  // 0..536, one thread in order
+      EXPECT_EQ(p.in, p.out + p.failed + p.cancelled);
+      // The sink gets them all; those arriving after the stop it counts as cancelled.
+      const NodeReport& s = e.report().node("sum");
+      EXPECT_EQ(s.in, 537u);
+      EXPECT_EQ(s.out + s.cancelled, 537u);
+      const auto done = static_cast<long>(s.out);
+      EXPECT_EQ(sum, done * (done - 1) / 2);
+    }
+  }
+}
+
 TEST(Errors, ExceptionsOfAnyTypeAreReported) {
   Flow flow("odd_exception");
   auto src = flow.source("numbers", std::views::iota(0, 10));
