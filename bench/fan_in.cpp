@@ -17,6 +17,7 @@
 
 #include "support/chains.hpp"
 #include "support/ratio_main.hpp"
+#include "support/tbb_chains.hpp"
 
 namespace {
 
@@ -66,14 +67,7 @@ void TBB_FanInPerItem(benchmark::State& state) {
     std::int64_t sum = 0;
     arena.execute([&] {
       tf::graph g;
-      std::int64_t next = 0;
-      tf::input_node<std::int64_t> source(g, [&next](oneapi::tbb::flow_control& fc) {
-        if (next == kItems) {
-          fc.stop();
-          return std::int64_t{0};
-        }
-        return next++;
-      });
+      tf::input_node<std::int64_t> source(g, aetherflow::bench::tbb_count_to(kItems));
       tf::function_node<std::int64_t, Tagged> a(g, tf::unlimited, [](std::int64_t x) {
         return Tagged{x, cheap(x)};
       });

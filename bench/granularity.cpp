@@ -26,6 +26,7 @@
 
 #include "support/chains.hpp"
 #include "support/ratio_main.hpp"
+#include "support/tbb_chains.hpp"
 
 namespace {
 
@@ -78,14 +79,7 @@ void TBB(benchmark::State& state, std::int64_t work_ns, std::int64_t rounds, int
     std::int64_t count = 0;
     arena.execute([&] {
       tf::graph g;
-      std::int64_t next = 0;
-      tf::input_node<std::int64_t> source(g, [&](oneapi::tbb::flow_control& fc) {
-        if (next == items) {
-          fc.stop();
-          return std::int64_t{0};
-        }
-        return next++;
-      });
+      tf::input_node<std::int64_t> source(g, aetherflow::bench::tbb_count_to(items));
       tf::function_node<std::int64_t, std::int64_t> work(g, tf::unlimited,
                                                          [rounds](std::int64_t x) {
                                                            burn_rounds(x, rounds);

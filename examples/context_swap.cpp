@@ -83,7 +83,7 @@ WordCounts total_of(aetherflow::Context& ctx, bool isolated) {
 }
 
 int run(const CommonOptions& options) {
-  const auto lines = static_cast<long>(size_or(options, 200'000));
+  const auto lines = static_cast<long>(options.size);
   aetherflow::Flow flow = word_count(lines);
   std::map<std::string, long, std::less<>> results[2];
   for (bool isolated : {true, false}) {

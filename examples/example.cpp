@@ -29,20 +29,19 @@ void finish_run(const CommonOptions& options, const Flow& flow, const RunReport&
             << ".*\n";
 }
 
-std::uint64_t size_or(const CommonOptions& options, std::uint64_t default_size) {
-  return options.size ? options.size : default_size;
-}
-
-GeneratedFile::GeneratedFile(const std::string& name,
-                             const std::function<void(const std::string&)>& write) {
+ExampleInput::ExampleInput(const CommonOptions& options, const std::string& name,
+                           datagen::Kind kind, std::uint64_t bytes)
+    : path_(options.input), generated_(options.input.empty()) {
+  if (!generated_) return;
   static std::atomic<int> counter{0};
   path_ = (std::filesystem::temp_directory_path() / ("aetherflow_" + std::to_string(::getpid()) +
                                                      "_" + std::to_string(counter++) + "_" + name))
               .string();
-  write(path_);
+  datagen::write_file(path_, kind, bytes);
 }
 
-GeneratedFile::~GeneratedFile() {
+ExampleInput::~ExampleInput() {
+  if (!generated_) return;
   std::error_code ignored;
   std::filesystem::remove(path_, ignored);
 }

@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 
 #include <flow/aetherflow.hpp>
+#include <scripts/datagen.hpp>
 
 namespace aetherflow::examples {
 
@@ -28,7 +29,7 @@ struct CommonOptions {
   std::size_t threads = 0;  // 0: every core
   std::size_t batch = 256;  // items per batch
   std::string input;        // the example's input file; empty: a generated one
-  std::uint64_t size = 0;   // size of the generated input, in the example's unit; 0: default
+  std::uint64_t size = 0;   // of the generated input, in the example's unit (main: its default)
   std::string profile_dir;  // non-empty: profile, and write every profile output there
   bool progress = true;     // a progress bar on a terminal
 };
@@ -55,20 +56,20 @@ RunOptions run_options(const CommonOptions& options, const std::string& label);
 // (write_profile) and prints the profile table.
 void finish_run(const CommonOptions& options, const Flow& flow, const RunReport& report);
 
-// The generated input's size: --size, else the example's default.
-std::uint64_t size_or(const CommonOptions& options, std::uint64_t default_size);
-
-// A generated input file in the temporary directory, removed when this goes.
-class GeneratedFile {
+// The example's input file: --input, or else one generated in the temporary directory
+// (scripts/datagen.hpp: `kind`, at least `bytes`), removed when this goes.
+class ExampleInput {
  public:
-  GeneratedFile(const std::string& name, const std::function<void(const std::string&)>& write);
-  GeneratedFile(const GeneratedFile&) = delete;
-  GeneratedFile& operator=(const GeneratedFile&) = delete;
-  ~GeneratedFile();
+  ExampleInput(const CommonOptions& options, const std::string& name, datagen::Kind kind,
+               std::uint64_t bytes);
+  ExampleInput(const ExampleInput&) = delete;
+  ExampleInput& operator=(const ExampleInput&) = delete;
+  ~ExampleInput();
   const std::string& path() const { return path_; }
 
  private:
   std::string path_;
+  bool generated_;
 };
 
 // The examples.

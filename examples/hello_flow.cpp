@@ -9,7 +9,7 @@ namespace aetherflow::examples {
 namespace {
 
 int run(const CommonOptions& options) {
-  const auto n = static_cast<int>(size_or(options, 1'000'000));
+  const auto n = static_cast<int>(options.size);
   aetherflow::Flow flow("hello");
   long total = 0;
 

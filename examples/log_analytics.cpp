@@ -63,13 +63,9 @@ struct Tally {
 };
 
 int run(const CommonOptions& options) {
-  std::optional<GeneratedFile> generated;
-  if (options.input.empty())
-    generated.emplace("access.log", [&](const std::string& path) {
-      // about 85 bytes a line
-      datagen::write_file(path, datagen::Kind::access_log, size_or(options, 1'000'000) * 85);
-    });
-  const std::string input = generated ? generated->path() : options.input;
+  // Without --input: about 85 bytes a line.
+  const ExampleInput log(options, "access.log", datagen::Kind::access_log, options.size * 85);
+  const std::string& input = log.path();
 
   aetherflow::Flow flow("log_analytics");
   Tally tally;

@@ -38,13 +38,17 @@ int main(int argc, char** argv) {
   app.fallthrough();
 
   ex::ExampleMain chosen;
+  std::uint64_t default_size = 0;  // the chosen example's, for a --size not given
   const auto examples = ex::all_examples();
   for (const ex::Example& e : examples) {
     CLI::App* sub =
         app.add_subcommand(e.name, e.summary + " (--size: " + e.size_unit + ", default " +
                                        std::to_string(e.default_size) + ")");
     auto run = std::make_shared<ex::ExampleMain>(e.declare(*sub));
-    sub->callback([&chosen, run] { chosen = *run; });
+    sub->callback([&chosen, &default_size, run, size = e.default_size] {
+      chosen = *run;
+      default_size = size;
+    });
   }
 
   try {
@@ -57,6 +61,7 @@ int main(int argc, char** argv) {
   }
 
   try {
+    if (common.size == 0) common.size = default_size;
     return chosen(common);
   } catch (const aetherflow::Error& e) {
     std::cerr << "aetherflow-examples: " << e.what() << "\n";

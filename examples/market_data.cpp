@@ -124,13 +124,9 @@ Bars plain_bars(const std::string& path) {
 }
 
 int run(const CommonOptions& options, std::size_t partitions, const std::string& output) {
-  std::optional<GeneratedFile> generated;
-  if (options.input.empty())
-    generated.emplace("trades.csv", [&](const std::string& path) {
-      // about 40 bytes a trade
-      datagen::write_file(path, datagen::Kind::trades, size_or(options, 1'000'000) * 40);
-    });
-  const std::string input = generated ? generated->path() : options.input;
+  // Without --input: about 40 bytes a trade.
+  const ExampleInput trades_file(options, "trades.csv", datagen::Kind::trades, options.size * 40);
+  const std::string& input = trades_file.path();
 
   Flow flow("market_data");
   std::vector<BarBuilder> builders(partitions);

@@ -63,7 +63,7 @@ struct Scored {
 };
 
 int run(const CommonOptions& options, bool per_thread) {
-  const auto reviews = static_cast<long>(size_or(options, 20'000));
+  const auto reviews = static_cast<long>(options.size);
   const std::string out = options.profile_dir.empty() ? "profile-out" : options.profile_dir;
   aetherflow::Flow flow("reviews");
   auto source = flow.source("reviews", Reviews(reviews));

@@ -11,7 +11,6 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,12 +22,8 @@ namespace aetherflow::examples {
 namespace {
 
 int run(const CommonOptions& options, std::size_t top) {
-  std::optional<GeneratedFile> generated;
-  if (options.input.empty())
-    generated.emplace("words.txt", [&](const std::string& path) {
-      datagen::write_file(path, datagen::Kind::text, size_or(options, 100) << 20);
-    });
-  const std::string input = generated ? generated->path() : options.input;
+  const ExampleInput text(options, "words.txt", datagen::Kind::text, options.size << 20);
+  const std::string& input = text.path();
 
   Flow flow("word_count");
   auto lines = flow.source("lines", read_lines(input));

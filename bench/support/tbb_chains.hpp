@@ -15,6 +15,17 @@
 
 namespace aetherflow::bench {
 
+// The body of a oneTBB input_node emitting 0, 1, ..., items - 1, one per message.
+inline auto tbb_count_to(std::int64_t items) {
+  return [next = std::int64_t{0}, items](oneapi::tbb::flow_control& fc) mutable {
+    if (next == items) {
+      fc.stop();
+      return std::int64_t{0};
+    }
+    return next++;
+  };
+}
+
 // input_node -> three function_nodes (unlimited) -> serial sum, one int64 per message.
 template <int Rounds>
 std::int64_t tbb_chain_per_item(int threads, std::int64_t items) {
@@ -24,14 +35,7 @@ std::int64_t tbb_chain_per_item(int threads, std::int64_t items) {
   oneapi::tbb::task_arena arena(threads);
   arena.execute([&] {
     tf::graph g;
-    std::int64_t next = 0;
-    tf::input_node<std::int64_t> source(g, [&next, items](oneapi::tbb::flow_control& fc) {
-      if (next == items) {
-        fc.stop();
-        return std::int64_t{0};
-      }
-      return next++;
-    });
+    tf::input_node<std::int64_t> source(g, tbb_count_to(items));
     tf::function_node<std::int64_t, std::int64_t> a(g, tf::unlimited, S::add_one);
     tf::function_node<std::int64_t, std::int64_t> b(g, tf::unlimited, S::twice);
     tf::function_node<std::int64_t, std::int64_t> c(g, tf::unlimited, S::minus_three);

