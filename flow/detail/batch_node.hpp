@@ -10,7 +10,6 @@
 #include <mutex>
 #include <span>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -18,6 +17,7 @@
 
 #include <flow/detail/batch.hpp>
 #include <flow/detail/node_impl.hpp>
+#include <flow/detail/signature.hpp>
 #include <flow/errors.hpp>
 
 namespace aetherflow::detail {
@@ -73,12 +73,9 @@ class BatchNode final : public NodeImpl {
           since_ = Clock::now();
           started = true;
         }
-        if (!batch.shared)
-          pending_.push_back(std::move(batch.values[i]));
-        else if constexpr (std::is_copy_constructible_v<T>)
-          pending_.push_back(batch.values[i]);
-        else
-          throw_move_only_shared();
+        // Moved when the batch is this node's alone, else copied (signature.hpp).
+        with_item<T>(batch.values[i], !batch.shared,
+                     [this](T&& item) { pending_.push_back(std::move(item)); });
         if (pending_.size() == size_) {
           emit(*groups, ctx);
           started = false;

@@ -98,7 +98,8 @@ class StepNode : public NodeImpl {
     auto& batch = batch_cast<In>(handle);
     auto& values = batch.values;
     const std::size_t n = values.size();
-    std::size_t i = 0;
+    std::size_t i = 0;       // items done: values[0, i) are the output
+    std::size_t failed = 0;  // the item at i, when its call threw
     try {
       while (i < n && !ctx.stopping()) {
         for (const std::size_t end = std::min(n, i + 16); i < end; ++i)
@@ -110,21 +111,13 @@ class StepNode : public NodeImpl {
       if (!ctx.stopping()) {
         ctx.failure = std::current_exception();
         ctx.failed_slot = batch.slots[i];
-        ++ctx.counts.failed;
-        ctx.counts.cancelled += n - i - 1;
-      } else {
-        ctx.counts.cancelled += n - i;
+        failed = 1;
       }
-      ctx.counts.in += n;
-      ctx.counts.out += i;
-      values.erase(values.begin() + static_cast<std::ptrdiff_t>(i), values.end());
-      batch.slots.resize(i);
-      out[0] = handle;
-      return;
     }
     ctx.counts.in += n;
     ctx.counts.out += i;
-    ctx.counts.cancelled += n - i;
+    ctx.counts.failed += failed;
+    ctx.counts.cancelled += n - i - failed;
     values.erase(values.begin() + static_cast<std::ptrdiff_t>(i), values.end());
     batch.slots.resize(i);
     out[0] = handle;
