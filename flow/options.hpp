@@ -161,6 +161,9 @@ struct RunOptions {
   // Each source ends after this many items, as if its input ended there: a run on a sample of
   // the input (tune() uses it). 0: all of it.
   std::uint64_t max_items = 0;
+  // Run each chain of one-to-one nodes as one oneTBB node (docs/performance.md, "Fusion").
+  // false: one oneTBB node per flow node, to compare.
+  bool fuse = true;
 };
 
 }  // namespace aetherflow

@@ -5,11 +5,17 @@
 // simply leaves its slot out, so nothing ever waits for it.
 
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <numeric>
 #include <span>
 #include <type_traits>
+#include <typeinfo>
+#include <utility>
 #include <vector>
 
+#include <flow/detail/free_list.hpp>
 #include <flow/detail/ref.hpp>
 
 namespace aetherflow::detail {
@@ -17,36 +23,51 @@ namespace aetherflow::detail {
 // Shared by every batch derived from one source batch. When the last of them is gone, the
 // source batch is fully processed: the source may put another one in flight, and a
 // checkpoint may commit it.
+// Tokens are kept for reuse by their gate (free_list.hpp): one per source batch in flight.
 class InFlightToken : public RefCounted {
  public:
   class Gate {
    public:
+    // The token is spent: the gate keeps it for a later source batch.
+    virtual void recycle(InFlightToken* token) noexcept = 0;
     virtual void batch_done(std::uint64_t seq) noexcept = 0;
 
    protected:
     ~Gate() = default;
   };
-  InFlightToken(Gate* gate, std::uint64_t seq, std::shared_ptr<const void> keep,
-                std::uint64_t emitted_ns)
-      : gate_(gate), seq_(seq), keep_(std::move(keep)), emitted_ns_(emitted_ns) {}
+  ~InFlightToken() override = default;  // public: a gate deletes the tokens it keeps
+
+  void reset(Gate* gate, std::uint64_t seq, std::shared_ptr<const void> keep,
+             std::uint64_t emitted_ns) noexcept {
+    gate_ = gate;
+    seq_ = seq;
+    keep_ = std::move(keep);
+    emitted_ns_ = emitted_ns;
+  }
   // When the source emitted its batch, for end-to-end latency (0 when not profiled).
   std::uint64_t emitted_ns() const noexcept { return emitted_ns_; }
 
  private:
   void last_reference_dropped() const noexcept override {
+    auto* self = const_cast<InFlightToken*>(this);
     Gate* gate = gate_;
     const std::uint64_t seq = seq_;
-    delete this;  // releases `keep_` (a chunk buffer, say) before the source may read more
+    self->keep_.reset();  // a chunk buffer, say: released before the source may read more
+    gate->recycle(self);
     gate->batch_done(seq);
   }
-  Gate* gate_;
-  std::uint64_t seq_;                 // the source batch's sequence number
+  Gate* gate_ = nullptr;
+  std::uint64_t seq_ = 0;             // the source batch's sequence number
   std::shared_ptr<const void> keep_;  // memory the source batch's items point into
-  std::uint64_t emitted_ns_;
+  std::uint64_t emitted_ns_ = 0;
 };
+
+class BatchPool;
 
 class BatchBase : public RefCounted {
  public:
+  ~BatchBase() override = default;  // public: a pool deletes the batches it keeps
+
   std::uint64_t seq = 0;
   Ref<InFlightToken> token;
   std::vector<std::uint32_t> slots;  // slots[i] belongs to the i-th item, ascending per part
@@ -63,6 +84,31 @@ class BatchBase : public RefCounted {
   Ref<BatchBase> origin;
   // When the batch became ready for the nodes it was sent to (profiled runs; 0 otherwise).
   std::uint64_t ready_ns = 0;
+
+  // The run's pool the batch came from, where batches derived from it come from too (null:
+  // none, the batch is deleted when spent).
+  BatchPool* pool() const noexcept { return pool_; }
+
+ protected:
+  // Empties the batch for its next use, keeping the capacity of its vectors. The items go
+  // first: they may point into what `origin` and `keep` hold. The token goes last, as its
+  // release may let the source read more.
+  virtual void clear() noexcept {
+    slots.clear();
+    origin = {};
+    keep.reset();
+    token = {};
+    shared = false;
+    ready_ns = 0;
+    seq = 0;
+  }
+
+ private:
+  friend class BatchPool;
+  // Back to the pool it came from, if any (BatchPool::give_back); otherwise deleted.
+  void last_reference_dropped() const noexcept override;
+  BatchPool* pool_ = nullptr;
+  std::size_t shelf_ = 0;  // its item type's shelf in the pool
 };
 
 template <class T>
@@ -74,6 +120,55 @@ class Batch final : public BatchBase {
     values.push_back(std::move(value));
     slots.push_back(slot);
   }
+  // Slots 0, 1, ... for the items of a source batch, added after its values: one pass, not a
+  // second push per item.
+  void number_slots() {
+    slots.resize(values.size());
+    std::iota(slots.begin(), slots.end(), std::uint32_t{0});
+  }
+
+ private:
+  void clear() noexcept override {
+    values.clear();
+    BatchBase::clear();
+  }
+};
+
+// The spent batches of one run, a shelf per item type, refilled by its nodes instead of
+// allocating new ones (free_list.hpp). Every batch a pool hands out comes back to it when its
+// last reference is dropped, so the pool must outlive the run's graph.
+class BatchPool {
+ public:
+  BatchPool() = default;
+  BatchPool(const BatchPool&) = delete;
+  BatchPool& operator=(const BatchPool&) = delete;
+
+  // An empty batch with room for `capacity` items: a spent one if there is one.
+  template <class T>
+  Ref<Batch<T>> take(std::size_t capacity) {
+    BatchBase* spent = nullptr;
+    std::size_t shelf = 0;
+    {
+      std::lock_guard lock(mutex_);
+      shelf = shelf_of(typeid(T));
+      spent = shelves_[shelf].second.take();
+    }
+    auto* batch = spent ? static_cast<Batch<T>*>(spent) : new Batch<T>();
+    Ref<Batch<T>> ref(batch);  // owns it from here, whatever reserve() throws
+    batch->pool_ = this;
+    batch->shelf_ = shelf;
+    batch->values.reserve(capacity);
+    batch->slots.reserve(capacity);
+    return ref;
+  }
+  void give_back(BatchBase& batch) noexcept;
+
+ private:
+  // The caller holds the lock. A run has a few item types: a linear search is enough.
+  std::size_t shelf_of(const std::type_info& type);
+
+  std::mutex mutex_;  // batches are taken on one thread and given back on another
+  std::deque<std::pair<const std::type_info*, Shelf<BatchBase>>> shelves_;
 };
 
 using BatchHandle = Ref<BatchBase>;
@@ -88,14 +183,23 @@ Batch<T>& batch_cast(const BatchHandle& h) {
   return static_cast<Batch<T>&>(*h);
 }
 
-// A new, empty batch that continues the lineage of `from` (same sequence number and token).
+// An empty batch from `pool` if there is one (a run's), else a new one.
 template <class T>
-Ref<Batch<T>> derive_batch(const BatchBase& from, std::size_t capacity) {
+Ref<Batch<T>> new_batch(BatchPool* pool, std::size_t capacity) {
+  if (pool) return pool->take<T>(capacity);
   auto b = make_ref<Batch<T>>();
-  b->seq = from.seq;
-  b->token = from.token;
   b->values.reserve(capacity);
   b->slots.reserve(capacity);
+  return b;
+}
+
+// A new, empty batch that continues the lineage of `from` (same sequence number and token),
+// from the pool `from` came from.
+template <class T>
+Ref<Batch<T>> derive_batch(const BatchBase& from, std::size_t capacity) {
+  auto b = new_batch<T>(from.pool(), capacity);
+  b->seq = from.seq;
+  b->token = from.token;
   return b;
 }
 

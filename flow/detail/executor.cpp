@@ -27,6 +27,7 @@
 #include <flow/detail/checkpointer.hpp>
 #include <flow/detail/duration_text.hpp>
 #include <flow/detail/fan_in_node.hpp>
+#include <flow/detail/fusion.hpp>
 #include <flow/detail/log.hpp>
 #include <flow/detail/profiler.hpp>
 #include <flow/detail/suspend.hpp>
@@ -79,6 +80,16 @@ class SourceGate final : public InFlightToken::Gate {
   // After the run: batches still held by the graph's buffers are released without signalling.
   void close() noexcept { open_.store(false, std::memory_order_release); }
 
+  // A token for the source's next batch: a spent one if there is one (free_list.hpp).
+  Ref<InFlightToken> token(std::uint64_t seq, std::shared_ptr<const void> keep,
+                           std::uint64_t emitted_ns) {
+    InFlightToken* token = spent_.take();
+    if (!token) token = new InFlightToken();
+    token->reset(this, seq, std::move(keep), emitted_ns);
+    return Ref<InFlightToken>(token);
+  }
+  void recycle(InFlightToken* token) noexcept override { spent_.put(token); }
+
   // On the thread that released the batch's last part, often inside a oneTBB task after the
   // node's call ended: the run's end is ordered after it (for ThreadSanitizer: tsan.hpp).
   void batch_done(std::uint64_t seq) noexcept override {
@@ -98,6 +109,7 @@ class SourceGate final : public InFlightToken::Gate {
   std::size_t source_;          // the source's number for the checkpointer
   tf::limiter_node<Msg>* limiter_ = nullptr;
   std::atomic<bool> open_{true};
+  FreeList<InFlightToken> spent_;
 };
 
 // How many edges leave each output port of each node: a batch sent on a port with several is
@@ -138,6 +150,9 @@ struct NodeRuntime {
   bool serial = false;  // oneTBB runs its calls one at a time (for ThreadSanitizer: tsan.hpp)
   AdaptiveGate* adaptive = nullptr;  // nodes with a concurrency range only
 };
+
+// Nodes one oneTBB node runs in turn: one, or a fused chain (fusion.hpp).
+using Chain = std::vector<const NodeRuntime*>;
 
 // A node of the flow as oneTBB nodes: where its input ports and output ports are.
 struct Compiled {
@@ -561,6 +576,10 @@ class Run final : public RunControl {
 
   void build() {
     std::vector<Compiled> compiled(flow_.nodes.size());
+    const std::vector<std::size_t> after =
+        options_.fuse ? fused_after(flow_)
+                      : std::vector<std::size_t>(flow_.nodes.size(), kNotFused);
+    std::vector<Chain*> chain_of(flow_.nodes.size());
     for (auto id : plan_.order) {
       const NodeImpl* node = flow_.nodes[id].impl.get();
       runtimes_[id] = {
@@ -571,17 +590,26 @@ class Run final : public RunControl {
           resources_[id],
           node->kind() != NodeKind::source && node->concurrency() == serial,
           node->options().adaptive ? &adaptive_.emplace_back(*node->options().adaptive) : nullptr};
-      compiled[id] = compile(id, runtimes_[id]);
+      if (const std::size_t before = after[id]; before != kNotFused) {
+        // Called by the oneTBB node of the chain it joins, after the node before it.
+        chain_of[id] = chain_of[before];
+        chain_of[id]->push_back(&runtimes_[id]);
+        compiled[id].outputs = compiled[before].outputs;
+        continue;
+      }
+      chain_of[id] = &chains_.emplace_back(Chain{&runtimes_[id]});
+      compiled[id] = compile(id, *chain_of[id]);
       if (runtimes_[id].adaptive)
         compiled[id].inputs[0] = &limit_calls(runtimes_[id], compiled[id]);
     }
     for (const auto& e : flow_.edges) {
+      if (after[e.to] == e.from) continue;  // inside a fused chain
       tf::sender<Msg>* from = compiled[e.from].outputs.at(e.from_port);
       tf::receiver<Msg>* to = compiled[e.to].inputs.at(e.to_port);
       if (e.converter) {
         const auto& rt = runtimes_.emplace_back(
             NodeRuntime{NodeRuntime::kNoId, e.converter.get(), nullptr, &kOneEdge, {}});
-        auto& node = step<Msg>(rt, tf::unlimited);
+        auto& node = step<Msg>(chains_.emplace_back(Chain{&rt}), tf::unlimited);
         tf::make_edge(*from, node);
         from = &node;
       }
@@ -603,7 +631,9 @@ class Run final : public RunControl {
     return queue;
   }
 
-  Compiled compile(std::size_t id, const NodeRuntime& rt) {
+  // `chain`: the node alone, which fused nodes may join later.
+  Compiled compile(std::size_t id, const Chain& chain) {
+    const NodeRuntime& rt = *chain.front();
     const NodeImpl& node = *rt.node;
     // A branch's routes, a node's dead letters (ports beyond the one output), or a node that
     // holds items and so also emits outside its calls: oneTBB broadcast nodes as outputs.
@@ -617,9 +647,9 @@ class Run final : public RunControl {
         return fan_in(rt);
       case NodeKind::sink:
         if (node.options().ordered) return ordered_sink(rt, plan_.parts_per_seq[id], reorder_[id]);
-        return {{&step<tf::continue_msg>(rt, node.concurrency())}, {}};
+        return {{&step<tf::continue_msg>(chain, node.concurrency())}, {}};
       default: {
-        auto& n = step<Msg>(rt, node.concurrency());
+        auto& n = step<Msg>(chain, node.concurrency());
         return {{&n}, {&n}};
       }
     }
@@ -653,7 +683,7 @@ class Run final : public RunControl {
       if (!stopped && left > 0)
         emitted = guarded(rt, {seq, 0, 0}, [&](CallContext& ctx) {
           try {
-            batch = cursor->next(std::min<std::uint64_t>(batch_size_, left));
+            batch = cursor->next(std::min<std::uint64_t>(batch_size_, left), batches_);
           } catch (...) {  // a read error: the run stops and drains, as for a failed item
             ctx.failure = std::current_exception();
           }
@@ -667,7 +697,7 @@ class Run final : public RunControl {
       emitted_items += batch->slots.size();
       if (checkpointer)
         checkpointer->emitted(number, {position.bytes, start.items + emitted_items});
-      batch->token = make_ref<InFlightToken>(&gate, seq, std::move(batch->keep), emitted);
+      batch->token = gate.token(seq, std::move(batch->keep), emitted);
       batch->seq = seq++;
       prepare_outputs(rt, {&batch, 1}, emitted);
       rt.counts->out.fetch_add(batch->slots.size(), std::memory_order_relaxed);
@@ -687,23 +717,29 @@ class Run final : public RunControl {
     return {{}, {&limiter}};
   }
 
-  // A node of one input port and at most one output (Out = continue_msg: none).
+  // Nodes of one input port and at most one output (Out = continue_msg: none): one node, or a
+  // fused chain of them (fusion.hpp), each called on what the one before it emitted. The chain
+  // may still grow while the graph is built.
   template <class Out>
-  tf::function_node<Msg, Out>& step(const NodeRuntime& rt, std::size_t concurrency) {
+  tf::function_node<Msg, Out>& step(const Chain& chain, std::size_t concurrency) {
     return own<tf::function_node<Msg, Out>>(
-        *graph_, concurrency, [this, &rt](const Msg& in) -> Out {
-          take_over(in.get());
-          Msg out;
-          const std::uint64_t ready = guarded(rt, CallInput::of(*in), [&](CallContext& ctx) {
-            rt.node->process({&in, 1}, {&out, std::is_same_v<Out, Msg> ? 1u : 0u}, ctx);
-          });
-          if constexpr (std::is_same_v<Out, Msg>) {
-            if (rt.id == NodeRuntime::kNoId && out) out->origin = in;  // an edge's conversion
-            prepare_outputs(rt, {&out, 1}, ready);
-            return out;
-          } else {
-            return {};
+        *graph_, concurrency, [this, &chain](const Msg& in) -> Out {
+          Msg batch = in;
+          for (const NodeRuntime* rt : chain) {
+            take_over(batch.get());
+            Msg out;
+            const std::uint64_t ready = guarded(*rt, CallInput::of(*batch), [&](CallContext& ctx) {
+              rt->node->process({&batch, 1}, {&out, rt->node->output_type() ? 1u : 0u}, ctx);
+            });
+            if (!out) return {};                                    // a sink
+            if (rt->id == NodeRuntime::kNoId) out->origin = batch;  // an edge's conversion
+            prepare_outputs(*rt, {&out, 1}, ready);
+            batch = std::move(out);
           }
+          if constexpr (std::is_same_v<Out, Msg>)
+            return batch;
+          else
+            return {};
         });
   }
 
@@ -849,10 +885,12 @@ class Run final : public RunControl {
   std::deque<Reorder> reorder_;
   const std::vector<std::vector<std::size_t>> degree_;
   std::deque<NodeRuntime> runtimes_;  // per node id, then converters; stable addresses
+  std::deque<Chain> chains_;          // what each step's oneTBB node calls; stable addresses
   const std::vector<std::vector<NodeCounter>> counters_before_;  // per node id
   std::optional<Checkpointer> checkpointer_;                     // runs with checkpoints only
   std::optional<Checkpoint> checkpoint_;                         // the last one written
-  std::deque<SourceGate> gates_;
+  std::deque<SourceGate> gates_;                                 // each keeps its spent tokens
+  BatchPool batches_;            // spent batches; outlives the graph, whose batches return here
   std::vector<Holder> holders_;  // in flow order
   std::deque<AdaptiveGate> adaptive_;
   std::mutex holders_mutex_;   // a timed flush against the end of stream

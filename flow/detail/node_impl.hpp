@@ -81,8 +81,9 @@ struct CallContext {
 class SourceCursor {
  public:
   virtual ~SourceCursor() = default;
-  // The next batch of at most max_items (slots 0..n-1), or an empty handle at the end.
-  virtual BatchHandle next(std::size_t max_items) = 0;
+  // The next batch of at most max_items (slots 0..n-1), taken from the run's `pool`, or an
+  // empty handle at the end.
+  virtual BatchHandle next(std::size_t max_items, BatchPool& pool) = 0;
   // How far the source is through its input, for progress reports.
   virtual SourcePosition position() const { return {}; }
 };

@@ -17,14 +17,6 @@
 namespace aetherflow::detail {
 
 template <class T>
-Ref<Batch<T>> new_source_batch(std::size_t capacity) {
-  auto b = make_ref<Batch<T>>();
-  b->values.reserve(capacity);
-  b->slots.reserve(capacity);
-  return b;
-}
-
-template <class T>
 class SourceNode : public NodeImpl {
  public:
   explicit SourceNode(std::string name, NodeOptions options)
@@ -53,11 +45,11 @@ class RangeSource final : public SourceNode<std::ranges::range_value_t<View>> {
         : it_(std::ranges::begin(view)), end_(std::ranges::end(view)) {
       std::ranges::advance(it_, static_cast<std::ranges::range_difference_t<View>>(skip), end_);
     }
-    BatchHandle next(std::size_t max_items) override {
+    BatchHandle next(std::size_t max_items, BatchPool& pool) override {
       if (it_ == end_) return {};
-      auto b = new_source_batch<T>(max_items);
-      for (std::uint32_t slot = 0; slot < max_items && it_ != end_; ++slot, ++it_)
-        b->push(*it_, slot);
+      auto b = pool.take<T>(max_items);
+      for (std::size_t n = 0; n < max_items && it_ != end_; ++n, ++it_) b->values.push_back(*it_);
+      b->number_slots();
       return b;
     }
 
@@ -86,18 +78,19 @@ class GeneratorSource final : public SourceNode<typename std::invoke_result_t<G&
   class Cursor final : public SourceCursor {
    public:
     explicit Cursor(const G& generator) : generator_(generator) {}
-    BatchHandle next(std::size_t max_items) override {
+    BatchHandle next(std::size_t max_items, BatchPool& pool) override {
       if (done_) return {};
-      auto b = new_source_batch<T>(max_items);
-      for (std::uint32_t slot = 0; slot < max_items; ++slot) {
+      auto b = pool.take<T>(max_items);
+      while (b->values.size() < max_items) {
         std::optional<T> item = generator_();
         if (!item) {
           done_ = true;
           break;
         }
-        b->push(std::move(*item), slot);
+        b->values.push_back(std::move(*item));
       }
       if (b->values.empty()) return {};
+      b->number_slots();
       return b;
     }
 
@@ -130,8 +123,8 @@ class ReaderSource final : public SourceNode<typename S::item_type> {
   class Cursor final : public SourceCursor {
    public:
     explicit Cursor(Reader reader) : reader_(std::move(reader)) {}
-    BatchHandle next(std::size_t max_items) override {
-      auto b = new_source_batch<T>(max_items);
+    BatchHandle next(std::size_t max_items, BatchPool& pool) override {
+      auto b = pool.take<T>(max_items);
       SourceBatch<T> batch(*b, max_items);
       while (batch.empty() && !done_) done_ = !reader_.fill(batch);
       if (batch.empty()) return {};
