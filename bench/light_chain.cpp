@@ -1,6 +1,6 @@
-// Light chain: source -> three trivial one-to-one nodes -> sum sink, in AetherFlow and as a
-// hand-written tbb::flow::graph, one item per message and in hand-made batches of 1024, in the
-// same binary and run.
+// Light chain: source -> three trivial one-to-one nodes -> sum sink, in AetherFlow (the batch
+// size the run chooses, 256 and 1024) and as a hand-written tbb::flow::graph, one item per message
+// and in hand-made batches of 1024, in the same binary and run.
 //
 //   build/release/bench/bench_light_chain [--benchmark_repetitions=5]
 
@@ -51,17 +51,27 @@ void TBB_LightChainBatched(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(AetherFlow_LightChain)->Arg(256)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
+// Arg 0: the batch size the run chooses (the default).
+BENCHMARK(AetherFlow_LightChain)
+    ->Arg(0)
+    ->Arg(256)
+    ->Arg(1024)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(TBB_LightChainPerItem)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(TBB_LightChainBatched)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 int main(int argc, char** argv) {
   return aetherflow::bench::run_with_ratios(
       argc, argv,
-      {{"light chain, batch 256 / TBB per item", "AetherFlow_LightChain/256/real_time",
+      {{"light chain, chosen batch / TBB per item", "AetherFlow_LightChain/0/real_time",
+        "TBB_LightChainPerItem/real_time", 30},
+       {"light chain, batch 256 / TBB per item", "AetherFlow_LightChain/256/real_time",
         "TBB_LightChainPerItem/real_time", 30},
        {"light chain, batch 1024 / TBB per item", "AetherFlow_LightChain/1024/real_time",
         "TBB_LightChainPerItem/real_time", 30},
+       {"light chain, chosen batch / TBB hand-batched 1024", "AetherFlow_LightChain/0/real_time",
+        "TBB_LightChainBatched/real_time", 0.5},
        {"light chain, batch 256 / TBB hand-batched 1024", "AetherFlow_LightChain/256/real_time",
         "TBB_LightChainBatched/real_time", 0.5},
        {"light chain, batch 1024 / TBB hand-batched 1024", "AetherFlow_LightChain/1024/real_time",

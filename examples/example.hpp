@@ -27,7 +27,7 @@ inline constexpr int kExitUnexpected = 4;   // any other exception
 
 struct CommonOptions {
   std::size_t threads = 0;  // 0: every core
-  std::size_t batch = 256;  // items per batch
+  std::size_t batch = 0;    // items per batch; 0: chosen by the run
   std::string input;        // the example's input file; empty: a generated one
   std::uint64_t size = 0;   // of the generated input, in the example's unit (main: its default)
   std::string profile_dir;  // non-empty: profile, and write every profile output there

@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
   ex::CommonOptions common;
   app.add_option("-t,--threads", common.threads, "worker threads (0: every core)")
       ->check(CLI::Range(0, 4096));
-  app.add_option("-b,--batch", common.batch, "items per batch")->check(CLI::Range(1, 1 << 24));
+  app.add_option("-b,--batch", common.batch, "items per batch (0: chosen by the run)")
+      ->check(CLI::Range(0, 1 << 24));
   app.add_option("-i,--input", common.input, "the flow's input file (default: a generated one)");
   app.add_option("-n,--size", common.size, "size of the generated input, in the flow's unit");
   app.add_option("-p,--profile-dir", common.profile_dir,

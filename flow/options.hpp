@@ -136,11 +136,23 @@ struct CheckpointOptions {
   bool resume = true;
 };
 
+// How the run chooses its batch size when RunOptions::batch_size is 0 (the default): see
+// docs/performance.md, "Batch size". The run measures what a node call costs per item and
+// sizes batches so that a call carries about `call_target` of work, within [min, max].
+struct AutoBatchSize {
+  std::size_t min = 1;
+  std::size_t max = 4096;
+  std::size_t initial = 64;  // before the first batch is measured
+  std::chrono::microseconds call_target{50};
+};
+
 struct RunOptions {
   // Worker threads. 0: the AETHERFLOW_THREADS environment variable if set, else every core.
   std::size_t threads = 0;
-  // Items per batch: larger amortises more overhead, smaller lowers latency.
-  std::size_t batch_size = 256;
+  // Items per source batch. 0: the run chooses, from what an item costs (auto_batch_size);
+  // larger batches amortise more overhead, smaller ones spread a few slow items over threads.
+  std::size_t batch_size = 0;
+  AutoBatchSize auto_batch_size = {};
   // Source batches in flight at once, per source (back-pressure). 0: four per thread.
   std::size_t max_batches_in_flight = 0;
   // Called with the run's progress from a source's thread, at most once per interval, and

@@ -32,8 +32,9 @@ double RunReport::items_per_second() const {
 std::ostream& operator<<(std::ostream& os, const RunReport& r) {
   std::size_t width = 4;
   for (const auto& n : r.nodes) width = std::max(width, n.name.size());
-  fmt::print(os, "flow '{}': {} items in {:.3f} s ({:.0f} items/s), {} threads, batch {}\n", r.flow,
-             r.source_items(), r.wall_seconds(), r.items_per_second(), r.threads, r.batch_size);
+  fmt::print(os, "flow '{}': {} items in {:.3f} s ({:.0f} items/s), {} threads, batch {}{}\n",
+             r.flow, r.source_items(), r.wall_seconds(), r.items_per_second(), r.threads,
+             r.batch_size, r.batch_size_chosen ? " (chosen by the run)" : "");
   if (!r.stop_reason.empty())
     fmt::print(os, "  {}: {}\n", r.cancelled ? "cancelled" : "stopped", r.stop_reason);
   auto points = [&](std::string_view what, const Checkpoint& c) {

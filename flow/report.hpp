@@ -54,7 +54,10 @@ struct NodeReport {
 struct RunReport {
   std::string flow;
   std::size_t threads = 0;
+  // Items per source batch: the fixed size, or when the run chose it (batch_size_chosen) the
+  // size it chose last.
   std::size_t batch_size = 0;
+  bool batch_size_chosen = false;
   std::chrono::nanoseconds wall{0};
   std::vector<NodeReport> nodes;  // in topological order of the flow
   // Set when the run was cancelled (RunOptions::stop or deadline). `stop_reason` says what

@@ -4,6 +4,7 @@
 // source batch). Slots are what fan-in joins and ordered sinks key on; filtering an item
 // simply leaves its slot out, so nothing ever waits for it.
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include <flow/detail/batch_sizer.hpp>
 #include <flow/detail/free_list.hpp>
 #include <flow/detail/ref.hpp>
 
@@ -30,36 +32,53 @@ class InFlightToken : public RefCounted {
    public:
     // The token is spent: the gate keeps it for a later source batch.
     virtual void recycle(InFlightToken* token) noexcept = 0;
-    virtual void batch_done(std::uint64_t seq) noexcept = 0;
+    // Then the source batch is done; what its calls cost, if they were timed.
+    virtual void batch_done(std::uint64_t seq, const BatchCost& cost) noexcept = 0;
 
    protected:
     ~Gate() = default;
   };
   ~InFlightToken() override = default;  // public: a gate deletes the tokens it keeps
 
-  void reset(Gate* gate, std::uint64_t seq, std::shared_ptr<const void> keep,
-             std::uint64_t emitted_ns) noexcept {
+  // For source batch `seq`, whose `items` items are the source's items first_item, ... .
+  void reset(Gate* gate, std::uint64_t seq, std::uint64_t first_item, std::uint64_t items,
+             std::shared_ptr<const void> keep, std::uint64_t emitted_ns) noexcept {
     gate_ = gate;
     seq_ = seq;
+    first_item_ = first_item;
+    items_ = items;
     keep_ = std::move(keep);
     emitted_ns_ = emitted_ns;
+    calls_.store(0, std::memory_order_relaxed);
+    busy_ns_.store(0, std::memory_order_relaxed);
   }
   // When the source emitted its batch, for end-to-end latency (0 when not profiled).
   std::uint64_t emitted_ns() const noexcept { return emitted_ns_; }
+  // The number of the batch's first item in its source (errors name items by it).
+  std::uint64_t first_item() const noexcept { return first_item_; }
+  // A call on a batch of this lineage took `ns` (timed when the run chooses its batch size).
+  void add_call(std::uint64_t ns) noexcept {
+    calls_.fetch_add(1, std::memory_order_relaxed);
+    busy_ns_.fetch_add(ns, std::memory_order_relaxed);
+  }
 
  private:
   void last_reference_dropped() const noexcept override {
     auto* self = const_cast<InFlightToken*>(this);
     Gate* gate = gate_;
     const std::uint64_t seq = seq_;
+    const BatchCost cost{items_, calls_.load(std::memory_order_relaxed),
+                         busy_ns_.load(std::memory_order_relaxed)};
     self->keep_.reset();  // a chunk buffer, say: released before the source may read more
     gate->recycle(self);
-    gate->batch_done(seq);
+    gate->batch_done(seq, cost);
   }
   Gate* gate_ = nullptr;
-  std::uint64_t seq_ = 0;             // the source batch's sequence number
+  std::uint64_t seq_ = 0;  // the source batch's sequence number
+  std::uint64_t first_item_ = 0, items_ = 0;
   std::shared_ptr<const void> keep_;  // memory the source batch's items point into
   std::uint64_t emitted_ns_ = 0;
+  std::atomic<std::uint64_t> calls_{0}, busy_ns_{0};
 };
 
 class BatchPool;

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <tuple>
@@ -72,27 +73,36 @@ struct AtomicCounts {
 // Back-pressure of one source: a limiter_node lets at most N source batches into the graph;
 // when the last batch derived from one of them is released, its token opens the gate again,
 // and tells the run's checkpoints (if any) that the batch is done.
+// With a batch size chosen by the run, the gate also hears what each batch cost and sizes the
+// source's next ones (batch_sizer.hpp).
 class SourceGate final : public InFlightToken::Gate {
  public:
-  SourceGate(Checkpointer* checkpointer, std::size_t source)
-      : checkpointer_(checkpointer), source_(source) {}
+  SourceGate(Checkpointer* checkpointer, std::size_t source, std::size_t batch_size,
+             const AutoBatchSize& sizing)
+      : checkpointer_(checkpointer), source_(source), batch_size_(batch_size) {
+    if (batch_size == 0) sizer_.emplace(sizing);
+  }
   void attach(tf::limiter_node<Msg>& limiter) { limiter_ = &limiter; }
   // After the run: batches still held by the graph's buffers are released without signalling.
   void close() noexcept { open_.store(false, std::memory_order_release); }
 
   // A token for the source's next batch: a spent one if there is one (free_list.hpp).
-  Ref<InFlightToken> token(std::uint64_t seq, std::shared_ptr<const void> keep,
-                           std::uint64_t emitted_ns) {
+  Ref<InFlightToken> token(std::uint64_t seq, std::uint64_t first_item, std::uint64_t items,
+                           std::shared_ptr<const void> keep, std::uint64_t emitted_ns) {
     InFlightToken* token = spent_.take();
     if (!token) token = new InFlightToken();
-    token->reset(this, seq, std::move(keep), emitted_ns);
+    token->reset(this, seq, first_item, items, std::move(keep), emitted_ns);
     return Ref<InFlightToken>(token);
   }
+  // The size of the source's next batch: fixed, or the sizer's choice of the moment.
+  std::size_t batch_size() const noexcept { return sizer_ ? sizer_->size() : batch_size_; }
+  bool times_calls() const noexcept { return sizer_.has_value(); }
   void recycle(InFlightToken* token) noexcept override { spent_.put(token); }
 
   // On the thread that released the batch's last part, often inside a oneTBB task after the
   // node's call ended: the run's end is ordered after it (for ThreadSanitizer: tsan.hpp).
-  void batch_done(std::uint64_t seq) noexcept override {
+  void batch_done(std::uint64_t seq, const BatchCost& cost) noexcept override {
+    if (sizer_) sizer_->batch_done(cost);
     if (checkpointer_) checkpointer_->done(source_, seq);
     if (open_.load(std::memory_order_acquire)) {
       try {
@@ -107,6 +117,8 @@ class SourceGate final : public InFlightToken::Gate {
  private:
   Checkpointer* checkpointer_;  // null: no checkpoints
   std::size_t source_;          // the source's number for the checkpointer
+  std::size_t batch_size_;      // 0: chosen by sizer_
+  std::optional<BatchSizer> sizer_;
   tf::limiter_node<Msg>* limiter_ = nullptr;
   std::atomic<bool> open_{true};
   FreeList<InFlightToken> spent_;
@@ -181,14 +193,18 @@ struct Reorder {
   std::map<std::uint64_t, std::vector<Msg>> pending;
 };
 
-// One node call's input, for the profiler: sequence number, when the batch became ready, and
-// when its source batch was emitted.
+// One node call's input: the number of its source batch's first item (errors name items by
+// it), for the profiler when the batch became ready and when its source batch was emitted, and
+// the source batch's token, to which a timed call adds its time (null: none).
 struct CallInput {
-  std::uint64_t seq = 0;
+  std::uint64_t first_item = 0;
   std::uint64_t ready_ns = 0;
   std::uint64_t emitted_ns = 0;
+  InFlightToken* token = nullptr;
   static CallInput of(const BatchBase& batch) {
-    return {batch.seq, batch.ready_ns, batch.token ? batch.token->emitted_ns() : 0};
+    if (!batch.token) return {0, batch.ready_ns, 0, nullptr};
+    return {batch.token->first_item(), batch.ready_ns, batch.token->emitted_ns(),
+            batch.token.get()};
   }
 };
 
@@ -232,9 +248,7 @@ class Run final : public RunControl {
         profiler_ = flow.profiler ? std::move(flow.profiler) : std::make_shared<Profiler>();
         profiler_->start(flow.nodes.size(), threads_, options.trace_events);
       }
-    if (batch_size_ == 0 || batch_size_ > kMaxBatchSize)
-      throw Error(fmt::format("flow '{}': batch_size {} is out of range (1 to {})", flow.name,
-                              batch_size_, kMaxBatchSize));
+    check_batch_size(flow.name, options);
     if (!options.checkpoint.path.empty()) start_checkpoints();
   }
 
@@ -399,8 +413,7 @@ class Run final : public RunControl {
     try {
       std::rethrow_exception(ctx.failure);
     } catch (...) {
-      fail_run(rt.node->name(), input.seq * batch_size_ + ctx.failed_slot,
-               describe_current_exception());
+      fail_run(rt.node->name(), input.first_item + ctx.failed_slot, describe_current_exception());
     }
   }
 
@@ -525,11 +538,18 @@ class Run final : public RunControl {
     [[maybe_unused]] std::uint64_t start = 0;
     if constexpr (Profiling)
       if (timed) start = Profiler::now();
+    // A concurrency range and a batch size chosen by the run both learn from how long calls take.
+    InFlightToken* const costs = batch_size_ == 0 ? input.token : nullptr;
+    const bool clocked = rt.adaptive || costs;
     const auto began =
-        rt.adaptive ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+        clocked ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     auto finish = [&]() -> std::uint64_t {
       if (rt.counts) rt.counts->add(ctx.counts);
-      if (rt.adaptive) rt.adaptive->call_done(ctx.counts, std::chrono::steady_clock::now() - began);
+      if (clocked) {
+        const auto took = std::chrono::steady_clock::now() - began;
+        if (rt.adaptive) rt.adaptive->call_done(ctx.counts, took);
+        if (costs) costs->add_call(static_cast<std::uint64_t>(took.count()));
+      }
       std::uint64_t ended = 0;
       if constexpr (Profiling) {
         if (timed) {
@@ -549,7 +569,7 @@ class Run final : public RunControl {
       // (std::bad_alloc in the framework, say) cancels the graph through oneTBB.
       finish();
       stop_early(fmt::format("node '{}' failed", rt.node->name()), false);
-      const std::uint64_t item = input.seq * batch_size_ + ctx.failed_slot;
+      const std::uint64_t item = input.first_item + ctx.failed_slot;
       std::throw_with_nested(NodeError(rt.node->name(), item, describe_current_exception()));
     }
     if (ctx.failure) record_failure(rt, input, ctx);
@@ -658,7 +678,7 @@ class Run final : public RunControl {
   Compiled source(const NodeRuntime& rt) {
     const std::size_t number = gates_.size();
     Checkpointer* checkpointer = checkpointer_ ? &*checkpointer_ : nullptr;
-    auto& gate = gates_.emplace_back(checkpointer, number);
+    auto& gate = gates_.emplace_back(checkpointer, number, batch_size_, options_.auto_batch_size);
     auto& published = progress_.emplace_back();
     const ResumePoint start = checkpointer ? checkpointer->start(number) : ResumePoint{};
     std::shared_ptr<SourceCursor> cursor = rt.node->open(start);
@@ -678,12 +698,14 @@ class Run final : public RunControl {
       std::uint64_t emitted = 0;
       const bool stopped = stop_.load(std::memory_order_relaxed);
       // RunOptions::max_items: the sample ends here, like the input would.
-      const std::uint64_t left =
-          options_.max_items ? options_.max_items - emitted_items : batch_size_;
+      const std::size_t size = gate.batch_size();
+      const std::uint64_t left = options_.max_items ? options_.max_items - emitted_items : size;
+      const auto read_began = gate.times_calls() ? std::chrono::steady_clock::now()
+                                                 : std::chrono::steady_clock::time_point();
       if (!stopped && left > 0)
-        emitted = guarded(rt, {seq, 0, 0}, [&](CallContext& ctx) {
+        emitted = guarded(rt, {emitted_items}, [&](CallContext& ctx) {
           try {
-            batch = cursor->next(std::min<std::uint64_t>(batch_size_, left), batches_);
+            batch = cursor->next(std::min<std::uint64_t>(size, left), batches_);
           } catch (...) {  // a read error: the run stops and drains, as for a failed item
             ctx.failure = std::current_exception();
           }
@@ -694,10 +716,14 @@ class Run final : public RunControl {
         return {};
       }
       const SourcePosition position = cursor->position();
+      batch->token =
+          gate.token(seq, emitted_items, batch->slots.size(), std::move(batch->keep), emitted);
+      if (gate.times_calls())  // the read is the batch's first call
+        batch->token->add_call(
+            static_cast<std::uint64_t>((std::chrono::steady_clock::now() - read_began).count()));
       emitted_items += batch->slots.size();
       if (checkpointer)
         checkpointer->emitted(number, {position.bytes, start.items + emitted_items});
-      batch->token = gate.token(seq, std::move(batch->keep), emitted);
       batch->seq = seq++;
       prepare_outputs(rt, {&batch, 1}, emitted);
       rt.counts->out.fetch_add(batch->slots.size(), std::memory_order_relaxed);
@@ -848,6 +874,8 @@ class Run final : public RunControl {
     r.flow = flow_.name;
     r.threads = threads_;
     r.batch_size = batch_size_;
+    r.batch_size_chosen = batch_size_ == 0;
+    if (r.batch_size_chosen && !gates_.empty()) r.batch_size = gates_.front().batch_size();
     r.wall = wall;
     {
       std::lock_guard lock(stop_mutex_);
@@ -919,6 +947,21 @@ class Run final : public RunControl {
 }  // namespace
 
 std::atomic<bool> profiler_compiled_out_for_benchmarks{false};
+
+void check_batch_size(const std::string& flow, const RunOptions& options) {
+  if (options.batch_size > kMaxBatchSize)
+    throw Error(
+        fmt::format("flow '{}': batch_size {} is out of range (0 for the run to choose, "
+                    "or 1 to {})",
+                    flow, options.batch_size, kMaxBatchSize));
+  if (options.batch_size != 0) return;
+  const AutoBatchSize& a = options.auto_batch_size;
+  if (a.min == 0 || a.min > a.max || a.max > kMaxBatchSize || a.call_target.count() <= 0)
+    throw Error(
+        fmt::format("flow '{}': auto_batch_size needs 1 <= min <= max <= {} and a "
+                    "positive call_target; it has min {}, max {}, call_target {} us",
+                    flow, kMaxBatchSize, a.min, a.max, a.call_target.count()));
+}
 
 std::size_t resolve_threads(std::size_t requested) {
   if (requested > 0) return requested;

@@ -3,6 +3,7 @@
 // every run, so a run that failed leaves nothing behind for the next one.
 
 #include <atomic>
+#include <string>
 #include <vector>
 
 #include <flow/detail/flow_data.hpp>
@@ -29,5 +30,9 @@ extern std::atomic<bool> profiler_compiled_out_for_benchmarks;
 
 // Worker threads for a run: the option if set, else AETHERFLOW_THREADS, else every core.
 std::size_t resolve_threads(std::size_t requested);
+
+// Throws Error, naming the flow, unless the run's batch size is valid: fixed (1 to 2^24), or 0
+// with a valid auto_batch_size.
+void check_batch_size(const std::string& flow, const RunOptions& options);
 
 }  // namespace aetherflow::detail

@@ -1,6 +1,7 @@
 // The run's pools (flow/detail/free_list.hpp, BatchPool in flow/detail/batch.hpp): a spent
 // batch comes back cleared, to the shelf of its item type, and a spent in-flight token goes
-// back to its gate after releasing what it kept, before the gate hears the batch is done.
+// back to its gate after releasing what it kept, before the gate hears the batch is done and
+// what its calls cost.
 #include <flow/detail/batch.hpp>
 
 #include <cstdint>
@@ -62,10 +63,12 @@ struct RecordingGate final : InFlightToken::Gate {
   InFlightToken* recycled = nullptr;
   std::uint64_t done = 0;
   bool kept_released_first = false;
+  BatchCost cost_;
 
   void recycle(InFlightToken* token) noexcept override { recycled = token; }
-  void batch_done(std::uint64_t seq) noexcept override {
+  void batch_done(std::uint64_t seq, const BatchCost& cost) noexcept override {
     done = seq;
+    cost_ = cost;
     kept_released_first = kept.expired();
   }
 };
@@ -76,17 +79,23 @@ TEST(BatchPool, ASpentTokenReleasesWhatItKeptThenGoesBackToItsGate) {
   auto keep = std::make_shared<int>(1);
   gate.kept = keep;
   auto* token = new InFlightToken();
-  token->reset(&gate, 42, std::move(keep), 0);
+  token->reset(&gate, 42, 1000, 10, std::move(keep), 0);
   {
     auto a = pool.take<int>(1);
     a->token = Ref<InFlightToken>(token);
     auto b = derive_batch<int>(*a, 1);  // shares the token
+    a->token->add_call(300);
+    b->token->add_call(500);
+    EXPECT_EQ(b->token->first_item(), 1000u);
     a = {};
     EXPECT_EQ(gate.recycled, nullptr);  // b still holds it
   }
   EXPECT_EQ(gate.recycled, token);
   EXPECT_EQ(gate.done, 42u);
   EXPECT_TRUE(gate.kept_released_first);
+  EXPECT_EQ(gate.cost_.items, 10u);
+  EXPECT_EQ(gate.cost_.calls, 2u);
+  EXPECT_EQ(gate.cost_.busy_ns, 800u);
   delete token;  // the gate keeps its spent tokens; this one keeps none
 }
 

@@ -3,6 +3,7 @@
 #include <flow/aetherflow.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <ranges>
 #include <stdexcept>
 #include <string>
@@ -155,7 +156,18 @@ TEST(Errors, BadRunOptionsAreRejected) {
   auto src = flow.source("numbers", std::views::iota(0, 10));
   auto sink = flow.node("sink", [](int) {});
   src >> sink;
-  EXPECT_THROW(flow.run({.batch_size = 0}), Error);
+  EXPECT_THROW(flow.run({.batch_size = (std::size_t{1} << 24) + 1}), Error);
+  EXPECT_THROW(flow.run({.auto_batch_size = {.min = 0}}), Error);
+  EXPECT_THROW(flow.run({.auto_batch_size = {.min = 64, .max = 32}}), Error);
+  try {
+    flow.run({.auto_batch_size = {.call_target = std::chrono::microseconds(0)}});
+    FAIL() << "a zero call_target should be rejected";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("flow 'options'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("call_target"), std::string::npos) << e.what();
+  }
+  // A fixed size ignores auto_batch_size, valid or not.
+  EXPECT_EQ(flow.run({.batch_size = 4, .auto_batch_size = {.min = 0}}).batch_size, 4u);
 }
 
 TEST(Errors, ThreadCountComesFromTheEnvironmentWhenNotGiven) {
