@@ -25,7 +25,7 @@ constexpr std::int64_t kHeavyItems = 1 << 14;
 
 enum Mode : int { off = 0, on = 1, compiled_out = 2 };
 
-// range(0): Mode; range(1): batch size.
+// range(0): Mode; range(1): batch size (0: chosen by the run, the default).
 template <int Rounds>
 void Chain(benchmark::State& state) {
   const auto mode = static_cast<Mode>(state.range(0));
@@ -51,9 +51,11 @@ void Chain(benchmark::State& state) {
 BENCHMARK(Chain<0>)
     ->Name("Light")
     ->ArgNames({"mode", "batch"})
+    ->Args({off, 0})
+    ->Args({on, 0})
+    ->Args({compiled_out, 0})
     ->Args({off, 256})
     ->Args({on, 256})
-    ->Args({compiled_out, 256})
     ->Args({off, 1024})
     ->Args({on, 1024})
     ->Unit(benchmark::kMillisecond)
@@ -69,12 +71,14 @@ BENCHMARK(Chain<kHeavyRounds>)
 int main(int argc, char** argv) {
   return aetherflow::bench::run_with_ratios(
       argc, argv,
-      {{"light chain: profile on / off", "Light/mode:1/batch:256/real_time",
+      {{"light chain, chosen batch: profile on / off", "Light/mode:1/batch:0/real_time",
+        "Light/mode:0/batch:0/real_time", 0.90},
+       {"light chain, batch 256: profile on / off", "Light/mode:1/batch:256/real_time",
         "Light/mode:0/batch:256/real_time", 0.90},
        {"light chain, batch 1024: profile on / off", "Light/mode:1/batch:1024/real_time",
         "Light/mode:0/batch:1024/real_time", 0.90},
        {"heavy chain: profile on / off", "Heavy/mode:1/batch:256/real_time",
         "Heavy/mode:0/batch:256/real_time", 0.97},
-       {"light chain off: compiled in / compiled out", "Light/mode:0/batch:256/real_time",
-        "Light/mode:2/batch:256/real_time", 0.99}});
+       {"light chain off: compiled in / compiled out", "Light/mode:0/batch:0/real_time",
+        "Light/mode:2/batch:0/real_time", 0.99}});
 }
