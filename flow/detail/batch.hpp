@@ -161,6 +161,8 @@ class BatchPool {
   BatchPool() = default;
   BatchPool(const BatchPool&) = delete;
   BatchPool& operator=(const BatchPool&) = delete;
+  // As FreeList's: the lock orders the deletion after the last give_back().
+  ~BatchPool() { std::lock_guard lock(mutex_); }
 
   // An empty batch with room for `capacity` items: a spent one if there is one.
   template <class T>

@@ -44,6 +44,13 @@ class Shelf {
 template <class T>
 class FreeList {
  public:
+  FreeList() = default;
+  FreeList(const FreeList&) = delete;
+  FreeList& operator=(const FreeList&) = delete;
+  // The lock orders the objects' deletion after the last put(), made on a worker that
+  // oneTBB's end of the run ordered before this, out of ThreadSanitizer's sight (tsan.hpp).
+  ~FreeList() { std::lock_guard lock(mutex_); }
+
   T* take() noexcept {
     std::lock_guard lock(mutex_);
     return shelf_.take();
