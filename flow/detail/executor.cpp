@@ -750,9 +750,9 @@ class Run final : public RunControl {
   tf::function_node<Msg, Out>& step(const Chain& chain, std::size_t concurrency) {
     return own<tf::function_node<Msg, Out>>(
         *graph_, concurrency, [this, &chain](const Msg& in) -> Out {
+          take_over(in.get());  // before the copy below touches its reference count
           Msg batch = in;
           for (const NodeRuntime* rt : chain) {
-            take_over(batch.get());
             Msg out;
             const std::uint64_t ready = guarded(*rt, CallInput::of(*batch), [&](CallContext& ctx) {
               rt->node->process({&batch, 1}, {&out, rt->node->output_type() ? 1u : 0u}, ctx);
