@@ -655,11 +655,7 @@ class Run final : public RunControl {
   Compiled compile(std::size_t id, const Chain& chain) {
     const NodeRuntime& rt = *chain.front();
     const NodeImpl& node = *rt.node;
-    // A branch's routes, a node's dead letters (ports beyond the one output), or a node that
-    // holds items and so also emits outside its calls: oneTBB broadcast nodes as outputs.
-    if (node.kind() == NodeKind::branch || node.holds_items() ||
-        node.output_ports() > (node.output_type() ? 1u : 0u))
-      return multi_port(rt);
+    if (node.multi_port()) return multi_port(rt);
     switch (node.kind()) {
       case NodeKind::source:
         return source(rt);

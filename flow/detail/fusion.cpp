@@ -18,7 +18,7 @@ bool fusable(const NodeImpl& node) {
       return false;
   }
   return node.concurrency() == unlimited && !node.options().adaptive && !node.options().ordered &&
-         !node.holds_items() && node.output_ports() == (node.output_type() ? 1u : 0u);
+         !node.multi_port();
 }
 
 }  // namespace

@@ -121,6 +121,11 @@ class NodeImpl {
   const std::vector<const std::type_info*>& input_types() const noexcept { return inputs_; }
   const std::type_info* output_type() const noexcept { return output_; }  // null: no output
   virtual std::size_t output_ports() const { return output_ ? 1 : 0; }
+  // Emits on more than its one output (a branch's routes, dead letters), or outside its calls
+  // (a node that holds items): the executor gives it a broadcast node per port to put into.
+  bool multi_port() const {
+    return kind_ == NodeKind::branch || holds_items() || output_ports() > (output_ ? 1u : 0u);
+  }
   // The item type leaving `port`: the output type, but for a dead-letter port.
   virtual const std::type_info* port_type(std::size_t /*port*/) const { return output_; }
   virtual std::string port_label(std::size_t /*port*/) const { return {}; }

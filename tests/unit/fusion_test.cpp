@@ -3,12 +3,10 @@
 #include <flow/aetherflow.hpp>
 #include <flow/detail/fusion.hpp>
 
-#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <ranges>
 #include <stdexcept>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -71,37 +69,30 @@ TEST(Fusion, StopsWhereANodeNeedsAOneTbbNodeOfItsOwn) {
   EXPECT_EQ(after[unlimited_sink.id()], widen.id());  // an unlimited sink joins its chain
 }
 
-// Each batch runs through the fused chain on the thread that started it, and the report is
-// the one an unfused run gives.
-TEST(Fusion, AFusedChainRunsEachBatchOnOneThreadAndReportsEveryNode) {
+// A fused chain delivers what the same nodes unfused deliver, and reports every node as they
+// do. (Which thread runs a node's call on a batch cannot tell the two apart: oneTBB runs an
+// unfused successor's task right after on the same thread too.)
+TEST(Fusion, AFusedChainReportsEveryNodeAsAnUnfusedOne) {
   constexpr int kItems = 20'000;
-  std::vector<std::thread::id> thread_a(kItems), thread_c(kItems);
+  std::int64_t expected = 0;
+  for (int x = 0; x < kItems; ++x)
+    if (x % 3 != 0) expected += x;
   std::int64_t sum = 0;
-  Flow flow("threads");
+  Flow flow("equivalent");
   auto source = flow.source("numbers", std::views::iota(0, kItems));
-  auto a = flow.node("a", [&](int x) {
-    thread_a[static_cast<std::size_t>(x)] = std::this_thread::get_id();
-    return x;
-  });
   auto b = flow.node("b", [](int x) -> std::optional<int> {
     if (x % 3 == 0) return std::nullopt;
     return x;
   });
-  auto c = flow.node("c", [&](int x) {
-    thread_c[static_cast<std::size_t>(x)] = std::this_thread::get_id();
-    return std::int64_t{x};
-  });
-  source >> a >> b >> c >> flow.node("sum", [&sum](std::int64_t x) { sum += x; });
+  source >> flow.node("a", plus_one) >> flow.node("a_undo", [](int x) { return x - 1; }) >> b >>
+      flow.node("c", [](int x) { return std::int64_t{x}; }) >>
+      flow.node("sum", [&sum](std::int64_t x) { sum += x; });
 
   const RunReport fused = flow.run({.threads = 2, .batch_size = 64});
-  for (std::size_t x = 0; x < kItems; ++x) {
-    if (x % 3 == 0) continue;  // filtered out by b: never reached c
-    ASSERT_EQ(thread_a[x], thread_c[x]) << "item " << x;
-  }
-  const std::int64_t fused_sum = sum;
+  EXPECT_EQ(sum, expected);
   sum = 0;
   const RunReport unfused = flow.run({.threads = 2, .batch_size = 64, .fuse = false});
-  EXPECT_EQ(sum, fused_sum);
+  EXPECT_EQ(sum, expected);
   ASSERT_EQ(fused.nodes.size(), unfused.nodes.size());
   for (std::size_t i = 0; i < fused.nodes.size(); ++i) {
     EXPECT_EQ(fused.nodes[i].name, unfused.nodes[i].name);
@@ -110,6 +101,7 @@ TEST(Fusion, AFusedChainRunsEachBatchOnOneThreadAndReportsEveryNode) {
     EXPECT_EQ(fused.nodes[i].filtered, unfused.nodes[i].filtered) << fused.nodes[i].name;
   }
   EXPECT_EQ(fused.node("b").filtered, static_cast<std::uint64_t>((kItems + 2) / 3));
+  EXPECT_EQ(fused.node("c").in, static_cast<std::uint64_t>(kItems - (kItems + 2) / 3));
 }
 
 // A failure in the middle of a fused chain names that node and item; the nodes after it still
