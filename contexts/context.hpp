@@ -123,8 +123,13 @@ class Context {
  private:
   template <class T, class... A>
   static std::pair<std::string, detail::Factory<T>> binding(A&&... a) {
+    constexpr bool has_factory = (!std::is_convertible_v<A, std::string_view> || ...);
+    static_assert(has_factory || std::is_default_constructible_v<T>,
+                  "aetherflow: this resource type has no default constructor: pass a factory "
+                  "returning one, ctx.per_thread<T>([&] { return T(args); })");
     std::string name;
-    detail::Factory<T> make = [] { return T(); };
+    detail::Factory<T> make;
+    if constexpr (!has_factory && std::is_default_constructible_v<T>) make = [] { return T(); };
     [[maybe_unused]] auto take = [&](auto&& arg) {
       if constexpr (std::is_convertible_v<decltype(arg), std::string_view>)
         name = std::string(std::string_view(arg));

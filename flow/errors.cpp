@@ -24,10 +24,23 @@ std::string join_lines(const std::string& flow, const std::vector<std::string>& 
 FlowError::FlowError(const std::string& flow, std::vector<std::string> problems)
     : Error(join_lines(flow, problems)), problems_(std::move(problems)) {}
 
-NodeError::NodeError(std::string node, std::uint64_t item, const std::string& what)
-    : Error(fmt::format("node '{}' failed on item {}: {}", node, item, what)),
+namespace {
+std::string node_error_text(const std::string& node, std::uint64_t item, const std::string& what,
+                            NodeError::Stage stage) {
+  if (stage == NodeError::Stage::open)
+    return fmt::format("node '{}' could not open its input: {}", node, what);
+  if (stage == NodeError::Stage::finish)
+    return fmt::format("node '{}' failed in finish(), after its last item ({} received): {}", node,
+                       item, what);
+  return fmt::format("node '{}' failed on item {}: {}", node, item, what);
+}
+}  // namespace
+
+NodeError::NodeError(std::string node, std::uint64_t item, const std::string& what, Stage stage)
+    : Error(node_error_text(node, item, what, stage)),
       node_(std::move(node)),
-      item_(item) {}
+      item_(item),
+      stage_(stage) {}
 
 std::string describe_current_exception() {
   try {

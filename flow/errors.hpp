@@ -34,9 +34,18 @@ class FlowError : public Error {
 // (std::rethrow_if_nested reaches it); what() names the node and the item.
 class NodeError : public Error {
  public:
-  NodeError(std::string node, std::uint64_t item, const std::string& what);
+  // Where in the node the failure happened: opening a source's input when the run started, a
+  // call on an item, or its finish() at the end of the run (docs/nodes.md), after its last
+  // item.
+  enum class Stage { open, item, finish };
+
+  NodeError(std::string node, std::uint64_t item, const std::string& what,
+            Stage stage = Stage::item);
   const std::string& node() const noexcept { return node_; }
-  // Index of the failing item in its source's order (0 = the first item the source emitted).
+  Stage stage() const noexcept { return stage_; }
+  // Stage::item: index of the failing item in its source's order (0 = the first item the
+  // source emitted). Stage::open: the item the source was to start at (0, or a checkpoint's).
+  // Stage::finish: no item failed; the number of items the node received.
   std::uint64_t item() const noexcept { return item_; }
   // What the failed run did up to the failure: every item counted, the failed one included.
   const RunReport& report() const noexcept { return *report_; }
@@ -47,6 +56,7 @@ class NodeError : public Error {
  private:
   std::string node_;
   std::uint64_t item_;
+  Stage stage_;
   std::shared_ptr<const RunReport> report_ = std::make_shared<const RunReport>();
 };
 
@@ -56,6 +66,27 @@ class CheckpointError : public Error {
  public:
   using Error::Error;
 };
+
+// Finds an exception of type E in `error` or nested in it, at any depth (a NodeError nests
+// the exception its node threw), and calls `handle(const E&)` with it. Returns whether it
+// found one:
+//   catch (const aetherflow::NodeError& e) {
+//     aetherflow::find_cause<aetherflow::IoError>(e, [](const auto& io) { report(io.what()); });
+//   }
+template <class E, class Handle>
+bool find_cause(const std::exception& error, Handle&& handle) {
+  if (const auto* found = dynamic_cast<const E*>(&error)) {
+    handle(*found);
+    return true;
+  }
+  try {
+    std::rethrow_if_nested(error);
+  } catch (const std::exception& cause) {
+    return find_cause<E>(cause, handle);
+  } catch (...) {
+  }
+  return false;
+}
 
 // One line describing the exception being handled: its type (demangled) and what().
 // Must be called inside a catch block; works for exceptions of any type.

@@ -1,10 +1,14 @@
 #include <flow/flow.hpp>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <utility>
 
 #include <flow/detail/bind_resources.hpp>
+#include <flow/detail/environment.hpp>
 #include <flow/detail/executor.hpp>
 #include <flow/detail/log.hpp>
 #include <flow/detail/plan.hpp>
@@ -90,18 +94,8 @@ std::string Flow::to_dot(const Profile& profile) const {
 }
 
 namespace {
-// AETHERFLOW_PROFILE=<directory>: every run is profiled and writes <flow>.profile.json,
-// <flow>.trace.json, <flow>.prom and <flow>.dot there.
-const char* profile_directory() {
-  const char* dir = std::getenv("AETHERFLOW_PROFILE");
-  return dir && *dir ? dir : nullptr;
-}
-
-}  // namespace
-
-void write_profile(const Flow& flow, const Profile& profile, const std::string& directory) {
-  std::filesystem::create_directories(directory);
-  const std::filesystem::path base = std::filesystem::path(directory) / flow.name();
+void write_profile_files(const Flow& flow, const Profile& profile,
+                         const std::filesystem::path& base) {
   auto write = [&](const std::string& suffix, const std::string& text) {
     std::ofstream out(base.string() + suffix);
     out << text;
@@ -112,6 +106,23 @@ void write_profile(const Flow& flow, const Profile& profile, const std::string& 
   write(".prom", to_prometheus(profile));
   write(".dot", flow.to_dot(profile));
   detail::log().info("profile of flow '{}' written to {}.*", flow.name(), base.string());
+}
+
+// AETHERFLOW_PROFILE: each run of a flow in this process has files of its own, so that the
+// second run of a flow does not overwrite the first's: <flow>.* for the first, then
+// <flow>-2.*, <flow>-3.*, ...
+std::filesystem::path next_profile_base(const std::string& directory, const std::string& flow) {
+  static std::mutex mutex;
+  static std::map<std::pair<std::string, std::string>, int> runs;
+  std::lock_guard lock(mutex);
+  const int run = ++runs[{directory, flow}];
+  return std::filesystem::path(directory) / (run == 1 ? flow : flow + "-" + std::to_string(run));
+}
+}  // namespace
+
+void write_profile(const Flow& flow, const Profile& profile, const std::string& directory) {
+  std::filesystem::create_directories(directory);
+  write_profile_files(flow, profile, std::filesystem::path(directory) / flow.name());
 }
 
 RunReport Flow::run(const RunOptions& options) {
@@ -127,12 +138,14 @@ RunReport Flow::run(Context& context, const RunOptions& options) {
     std::atomic<bool>& running;
     ~Done() { running.store(false); }
   } done{data_->running};
-  const char* directory = profile_directory();
+  detail::check_environment();
+  const std::optional<std::string> directory = detail::profile_directory_from_environment();
   if (!directory) return detail::execute(*data_, checked.plan, checked.resources, options);
   RunOptions profiled = options;
   profiled.profile = true;
   RunReport report = detail::execute(*data_, checked.plan, checked.resources, profiled);
-  if (report.profile) write_profile(*this, *report.profile, directory);
+  if (report.profile)
+    write_profile_files(*this, *report.profile, next_profile_base(*directory, data_->name));
   return report;
 }
 

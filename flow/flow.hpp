@@ -22,6 +22,7 @@
 #include <contexts/context.hpp>
 #include <flow/detail/batch_node.hpp>
 #include <flow/detail/branch_node.hpp>
+#include <flow/detail/declaration_checks.hpp>
 #include <flow/detail/fan_in_node.hpp>
 #include <flow/detail/flow_data.hpp>
 #include <flow/detail/signature.hpp>
@@ -105,10 +106,13 @@ class Flow {
   // For a generic lambda, name the input type: flow.node<int>("twice", [](auto x) {...}).
   template <class In = detail::Deduce, class F>
   auto node(std::string name, F fn, NodeOptions options = {}) {
-    using Sig = detail::StepSignature<F, In>;
-    return add<Node<typename Sig::input, typename Sig::output>>(
-        std::make_shared<detail::StepNode<Sig, F>>(std::move(name), node_kind(Sig::kind), options,
-                                                   std::move(fn)));
+    if constexpr (detail::readable_input<F, In>()) {
+      using Sig = detail::StepSignature<F, In>;
+      if constexpr (detail::resources_by_reference<typename Sig::resources>())
+        return add<Node<typename Sig::input, typename Sig::output>>(
+            std::make_shared<detail::StepNode<Sig, F>>(std::move(name), node_kind(Sig::kind),
+                                                       options, std::move(fn)));
+    }
   }
 
   // A node grouping items into std::vector<T>: see aetherflow::batch in nodes/batch.hpp.
@@ -121,30 +125,36 @@ class Flow {
   // A one-to-one node whose body runs `times` times per item, each time on its last result.
   template <class In = detail::Deduce, class F>
   auto repeat(std::string name, std::size_t times, F fn, RepeatOptions options = {}) {
-    using Sig = detail::StepSignature<F, In>;
-    using T = typename Sig::input;
-    return add<Node<T, T>>(std::make_shared<detail::RepeatNode<Sig, F>>(
-        std::move(name), detail::NodeKind::repeat, options.node,
-        detail::RepeatCall<Sig, F>(std::move(fn), times, options.stop_on_error)));
+    if constexpr (detail::readable_input<F, In>()) {
+      using Sig = detail::StepSignature<F, In>;
+      using T = typename Sig::input;
+      return add<Node<T, T>>(std::make_shared<detail::RepeatNode<Sig, F>>(
+          std::move(name), detail::NodeKind::repeat, options.node,
+          detail::RepeatCall<Sig, F>(std::move(fn), times, options.stop_on_error)));
+    }
   }
 
   // A node taking one value per branch of the same upstream item: see detail/fan_in_node.hpp.
   // Feed it with fan_out(a, b, ...) >> join.
   template <class F>
   auto fan_in(std::string name, F fn, NodeOptions options = {}) {
-    using Handle = decltype(detail::fan_in_handle<F>(
-        std::make_index_sequence<detail::FanInSignature<F>::arity>{}));
-    return add<Handle>(
-        std::make_shared<detail::FanInNode<F>>(std::move(name), options, std::move(fn)));
+    if constexpr (detail::readable_fan_in<F>()) {
+      using Handle = decltype(detail::fan_in_handle<F>(
+          std::make_index_sequence<detail::FanInSignature<F>::arity>{}));
+      return add<Handle>(
+          std::make_shared<detail::FanInNode<F>>(std::move(name), options, std::move(fn)));
+    }
   }
 
   // A node routing each item to the route of key(item): see Branch.
   template <class T = detail::Deduce, class KeyFn>
   auto branch_on(std::string name, KeyFn key, NodeOptions options = {}) {
-    using Item = typename detail::StepSignature<KeyFn, T>::input;
-    using Key = std::remove_cvref_t<std::invoke_result_t<KeyFn&, const Item&>>;
-    return add<Branch<Item, Key, KeyFn>>(std::make_shared<detail::BranchNode<Item, Key, KeyFn>>(
-        std::move(name), options, std::move(key)));
+    if constexpr (detail::readable_input<KeyFn, T>()) {
+      using Item = typename detail::StepSignature<KeyFn, T>::input;
+      using Key = std::remove_cvref_t<std::invoke_result_t<KeyFn&, const Item&>>;
+      return add<Branch<Item, Key, KeyFn>>(std::make_shared<detail::BranchNode<Item, Key, KeyFn>>(
+          std::move(name), options, std::move(key)));
+    }
   }
 
   // Checks the whole flow, and that `context` provides every resource its nodes ask for;

@@ -34,10 +34,11 @@ struct InPort {
 namespace detail {
 
 // Instantiated for every edge. When the types do not convert, the compiler's message shows
-// this template with both types as its arguments.
+// this template with both types as its arguments. Items of the same type are moved along the
+// edge, not converted, so a move-only type (std::unique_ptr) crosses it.
 template <class From, class To>
 struct EdgeTypes {
-  static_assert(std::is_convertible_v<const From&, To>,
+  static_assert(std::is_same_v<From, To> || std::is_convertible_v<const From&, To>,
                 "aetherflow: `a >> b` joins nodes whose item types do not match: the output type "
                 "of `a` (first argument of EdgeTypes<From, To>) does not convert to the input "
                 "type of `b` (second argument)");

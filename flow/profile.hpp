@@ -33,6 +33,7 @@ struct NodeProfile {
   std::string name;
   std::string kind;
   std::size_t concurrency_limit = 0;  // 0: unlimited
+  bool ordered = false;               // an ordered sink: one call at a time, whatever its limit
   std::uint64_t calls = 0;            // node calls; a call processes one batch
   std::uint64_t items_in = 0, items_out = 0;
   std::uint64_t errors = 0;          // failed items and recovered exceptions
@@ -65,6 +66,9 @@ struct TraceEvent {
   std::uint64_t start_ns = 0;  // since the run started
   std::uint64_t duration_ns = 0;
   std::uint32_t items = 0;
+  // Of the duration, the time the call waited for shared resources' locks and pools: it is
+  // not work, and the trace draws it apart from the call's work.
+  std::uint64_t wait_ns = 0;
   bool operator==(const TraceEvent&) const = default;
 };
 
@@ -81,8 +85,10 @@ struct Profile {
   std::string hot_spot;             // the node with the largest busy share
   std::string bottleneck;           // the node that limits throughput; empty if none stands out
   std::vector<std::string> advice;  // one line for the hot spot, one for the bottleneck
-  std::vector<TraceEvent> trace;    // at most RunOptions::trace_events, the first ones
-  std::uint64_t trace_dropped = 0;  // calls past that cap
+  // At most RunOptions::trace_events calls: every call, or when the run made more, a sample
+  // spread evenly over the whole run.
+  std::vector<TraceEvent> trace;
+  std::uint64_t trace_dropped = 0;  // calls left out of the trace
 
   const NodeProfile& node(std::string_view name) const;  // std::out_of_range if none
   bool operator==(const Profile&) const = default;

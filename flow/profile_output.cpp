@@ -37,7 +37,8 @@ void serialize(Archive& a, NodeCounter& c) {
 template <class Archive>
 void serialize(Archive& a, NodeProfile& n) {
   a(cereal::make_nvp("name", n.name), cereal::make_nvp("kind", n.kind),
-    cereal::make_nvp("concurrency_limit", n.concurrency_limit), cereal::make_nvp("calls", n.calls),
+    cereal::make_nvp("concurrency_limit", n.concurrency_limit),
+    cereal::make_nvp("ordered", n.ordered), cereal::make_nvp("calls", n.calls),
     cereal::make_nvp("items_in", n.items_in), cereal::make_nvp("items_out", n.items_out),
     cereal::make_nvp("errors", n.errors), cereal::make_nvp("busy_ns", n.busy_ns),
     cereal::make_nvp("busy_share", n.busy_share), cereal::make_nvp("per_item_ns", n.per_item_ns),
@@ -58,7 +59,7 @@ template <class Archive>
 void serialize(Archive& a, TraceEvent& e) {
   a(cereal::make_nvp("node", e.node), cereal::make_nvp("thread", e.thread),
     cereal::make_nvp("start_ns", e.start_ns), cereal::make_nvp("duration_ns", e.duration_ns),
-    cereal::make_nvp("items", e.items));
+    cereal::make_nvp("items", e.items), cereal::make_nvp("wait_ns", e.wait_ns));
 }
 template <class Archive>
 void serialize(Archive& a, Profile& p) {
@@ -102,6 +103,15 @@ std::string label(std::string_view s) {
     out += c;
   }
   return out;
+}
+
+// What of the run the trace covers, in one line.
+std::string trace_coverage(const Profile& p) {
+  if (p.trace_dropped == 0) return fmt::format("every call ({})", p.trace.size());
+  return fmt::format(
+      "{} of {} calls, sampled evenly over the whole run (RunOptions::trace_events raises the "
+      "cap)",
+      p.trace.size(), p.trace.size() + p.trace_dropped);
 }
 
 }  // namespace
@@ -149,18 +159,32 @@ std::string to_chrome_trace(const Profile& p) {
         ",\n{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":{},\"args\":{{\"name\":"
         "\"worker {}\"}}}}",
         t.index, t.index);
+  auto slice = [&](std::string_view name, std::string_view category, std::uint32_t thread,
+                   std::uint64_t start_ns, std::uint64_t duration_ns, std::string_view args) {
+    out += fmt::format(
+        ",\n{{\"name\":{},\"cat\":{},\"ph\":\"X\",\"pid\":1,\"tid\":{},\"ts\":{:.3f},"
+        "\"dur\":{:.3f},\"args\":{{{}}}}}",
+        json_string(name), json_string(category), thread, static_cast<double>(start_ns) / 1e3,
+        static_cast<double>(duration_ns) / 1e3, args);
+  };
   for (const auto& e : p.trace) {
     const NodeProfile& n = p.nodes[e.node];
-    out += fmt::format(
-        ",\n{{\"name\":{},\"cat\":{},\"ph\":\"X\",\"pid\":1,\"tid\":{},\"ts\":{:.3f},\"dur\":{:.3f}"
-        ","
-        "\"args\":{{\"items\":{}}}}}",
-        json_string(n.name), json_string(n.kind), e.thread, static_cast<double>(e.start_ns) / 1e3,
-        static_cast<double>(e.duration_ns) / 1e3, e.items);
+    slice(n.name, n.kind, e.thread, e.start_ns, e.duration_ns,
+          fmt::format("\"items\":{},\"wait_ns\":{}", e.items, e.wait_ns));
+    // A call's waits for locks and pools are not its work: drawn as a slice of their own
+    // inside the call (at its start: a call records how long it waited, not when).
+    if (e.wait_ns > 0)
+      slice("waiting for " + (n.shared_resources.empty()
+                                  ? std::string("a pool")
+                                  : fmt::format("{}", fmt::join(n.shared_resources, ", "))),
+            "wait", e.thread, e.start_ns, std::min(e.wait_ns, e.duration_ns),
+            fmt::format("\"node\":{}", json_string(n.name)));
   }
+  const std::uint64_t calls = p.trace.size() + p.trace_dropped;
   out += fmt::format(
-      "\n],\"displayTimeUnit\":\"ns\",\"otherData\":{{\"flow\":{},\"dropped_events\":{}}}}}\n",
-      json_string(p.flow), p.trace_dropped);
+      "\n],\"displayTimeUnit\":\"ns\",\"otherData\":{{\"flow\":{},\"calls\":{},"
+      "\"traced_calls\":{},\"dropped_events\":{},\"sampling\":{}}}}}\n",
+      json_string(p.flow), calls, p.trace.size(), p.trace_dropped, json_string(trace_coverage(p)));
   return out;
 }
 
@@ -262,6 +286,7 @@ std::ostream& operator<<(std::ostream& os, const Profile& p) {
         os, " #{} busy {:.0f}%", t.index,
         p.wall_ns ? 100.0 * static_cast<double>(t.busy_ns) / static_cast<double>(p.wall_ns) : 0.0);
   fmt::print(os, "\n");
+  if (p.trace_dropped > 0) fmt::print(os, "  trace: {}\n", trace_coverage(p));
   for (const auto& line : p.advice) fmt::print(os, "  {}\n", line);
   return os;
 }

@@ -35,6 +35,11 @@ std::ostream& operator<<(std::ostream& os, const RunReport& r) {
   fmt::print(os, "flow '{}': {} items in {:.3f} s ({:.0f} items/s), {} threads, batch {}{}\n",
              r.flow, r.source_items(), r.wall_seconds(), r.items_per_second(), r.threads,
              r.batch_size, r.batch_size_chosen ? " (chosen by the run)" : "");
+  if (r.threads_requested > r.threads)
+    fmt::print(os,
+               "  {} threads were requested; oneTBB runs at most {} at once here (the machine's "
+               "cores, unless a tbb::global_control raises it)\n",
+               r.threads_requested, r.threads);
   if (!r.stop_reason.empty())
     fmt::print(os, "  {}: {}\n", r.cancelled ? "cancelled" : "stopped", r.stop_reason);
   auto points = [&](std::string_view what, const Checkpoint& c) {

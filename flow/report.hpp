@@ -53,7 +53,11 @@ struct NodeReport {
 
 struct RunReport {
   std::string flow;
-  std::size_t threads = 0;
+  std::size_t threads = 0;  // worker threads the run had
+  // The threads asked for (RunOptions::threads or AETHERFLOW_THREADS): more than `threads`
+  // when oneTBB's limit (the machine's cores, unless a tbb::global_control raises it) capped
+  // the request.
+  std::size_t threads_requested = 0;
   // Items per source batch: the fixed size, or when the run chose it (batch_size_chosen) the
   // size it chose last.
   std::size_t batch_size = 0;

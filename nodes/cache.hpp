@@ -148,12 +148,9 @@ auto cache(F fn, CacheOptions options = {}) {
   return Cached<In, Out, F>(std::move(fn), std::move(options));
 }
 
-// The same, with In read from the one parameter of fn, a lambda or function object (not
-// generic: `cache<In>(fn)` names In for those and for plain functions).
-template <class F>
-requires requires {
-  &F::operator();
-}
+// The same, with In read from the one parameter of fn: a plain function, a lambda or a
+// function object (not generic: `cache<In>(fn)` names In for those).
+template <detail::ReadableSignature F>
 auto cache(F fn, CacheOptions options = {}) {
   using In = std::decay_t<std::tuple_element_t<0, typename detail::callable_args<F>::args>>;
   return cache<In>(std::move(fn), std::move(options));

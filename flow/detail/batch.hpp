@@ -18,6 +18,7 @@
 
 #include <flow/detail/batch_sizer.hpp>
 #include <flow/detail/free_list.hpp>
+#include <flow/detail/item_vector.hpp>
 #include <flow/detail/ref.hpp>
 
 namespace aetherflow::detail {
@@ -133,7 +134,7 @@ class BatchBase : public RefCounted {
 template <class T>
 class Batch final : public BatchBase {
  public:
-  std::vector<T> values;  // values.size() == slots.size()
+  ItemVector<T> values;  // values.size() == slots.size()
 
   void push(T value, std::uint32_t slot) {
     values.push_back(std::move(value));
@@ -198,6 +199,17 @@ using BatchHandle = Ref<BatchBase>;
 // run knows whether a batch is shared.
 [[noreturn]] void throw_move_only_shared();
 
+// An item to pass on: moved out of a batch the node owns, copied from one shared with other
+// branches (a move-only item cannot be: an Error saying so).
+template <class T>
+T take_item(T& item, bool owned) {
+  if (owned) return std::move(item);
+  if constexpr (std::is_copy_constructible_v<T>)
+    return T(item);
+  else
+    throw_move_only_shared();
+}
+
 // The flow's plan guarantees the type of every batch that reaches a node: see plan.cpp.
 template <class T>
 Batch<T>& batch_cast(const BatchHandle& h) {
@@ -242,12 +254,7 @@ Ref<Batch<T>> merge_by_slot(std::span<const BatchHandle> parts) {
     }
     auto& part = batch_cast<T>(parts[best]);
     const std::size_t i = next[best]++;
-    if (!part.shared)
-      out->push(std::move(part.values[i]), part.slots[i]);
-    else if constexpr (std::is_copy_constructible_v<T>)
-      out->push(part.values[i], part.slots[i]);
-    else
-      throw_move_only_shared();
+    out->push(take_item(part.values[i], !part.shared), part.slots[i]);
   }
   return out;
 }

@@ -80,10 +80,7 @@ class BranchNode final : public NodeImpl {
     try {
       for (; i < n; ++i) {
         const auto port = port_for(key_(std::as_const(batch.values[i])));
-        if (owned)
-          routes[port]->push(std::move(batch.values[i]), batch.slots[i]);
-        else
-          routes[port]->push(batch.values[i], batch.slots[i]);
+        routes[port]->push(take_item(batch.values[i], owned), batch.slots[i]);
       }
     } catch (...) {
       ctx.counts.failed += 1;

@@ -5,7 +5,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdlib>
 #include <deque>
 #include <exception>
 #include <map>
@@ -20,6 +19,7 @@
 
 #include <fmt/format.h>
 #include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/task.h>
 #include <oneapi/tbb/task_arena.h>
@@ -27,6 +27,7 @@
 #include <flow/detail/adaptive_limit.hpp>
 #include <flow/detail/checkpointer.hpp>
 #include <flow/detail/duration_text.hpp>
+#include <flow/detail/environment.hpp>
 #include <flow/detail/fan_in_node.hpp>
 #include <flow/detail/fusion.hpp>
 #include <flow/detail/log.hpp>
@@ -235,7 +236,8 @@ class Run final : public RunControl {
         plan_(plan),
         resources_(resources),
         options_(options),
-        threads_(resolve_threads(options.threads)),
+        threads_requested_(resolve_threads(options.threads)),
+        threads_(std::min(threads_requested_, max_parallelism())),
         batch_size_(options.batch_size),
         in_flight_(options.max_batches_in_flight ? options.max_batches_in_flight : 4 * threads_),
         counts_(flow.nodes.size()),
@@ -338,13 +340,13 @@ class Run final : public RunControl {
         node.finish();
       } catch (...) {
         finished = false;
-        const std::string what = "finish() at the end of the run: " + describe_current_exception();
+        const std::string what = describe_current_exception();
         if (failed) {
-          log().error("node '{}': {}", node.name(), what);
+          log().error("node '{}' failed in finish() after a failed run: {}", node.name(), what);
           continue;
         }
         failed = true;
-        fail_run(node.name(), counts_[id].in.load(), what);
+        fail_run(node.name(), counts_[id].in.load(), what, NodeError::Stage::finish);
       }
     }
     if (finished) write_last_checkpoint(failed);
@@ -397,12 +399,13 @@ class Run final : public RunControl {
   // Inside a catch block: the run stops, and go() throws a NodeError naming `node` and
   // `item`, with the exception being handled nested in it. The first failure is the one
   // reported.
-  void fail_run(const std::string& node, std::uint64_t item, const std::string& what) {
+  void fail_run(const std::string& node, std::uint64_t item, const std::string& what,
+                NodeError::Stage stage = NodeError::Stage::item) {
     stop_early(fmt::format("node '{}' failed", node), false);
     std::lock_guard lock(stop_mutex_);
     if (failure_) return;
     try {
-      std::throw_with_nested(NodeError(node, item, what));
+      std::throw_with_nested(NodeError(node, item, what, stage));
     } catch (...) {
       failure_ = std::current_exception();
     }
@@ -555,7 +558,7 @@ class Run final : public RunControl {
         if (timed) {
           const bool sink = rt.node->output_type() == nullptr;
           ended = profiler_->end(rt.id, start, input.ready_ns, sink ? input.emitted_ns : 0,
-                                 std::max(ctx.counts.in, ctx.counts.out));
+                                 std::max(ctx.counts.in, ctx.counts.out), ctx.counts.waits.ns);
         }
       }
       if (rt.serial) hand_over(&rt);
@@ -677,7 +680,15 @@ class Run final : public RunControl {
     auto& gate = gates_.emplace_back(checkpointer, number, batch_size_, options_.auto_batch_size);
     auto& published = progress_.emplace_back();
     const ResumePoint start = checkpointer ? checkpointer->start(number) : ResumePoint{};
-    std::shared_ptr<SourceCursor> cursor = rt.node->open(start);
+    // Like every failure of a node during a run, one to open its input is a NodeError naming
+    // it, with the cause (an IoError, say) nested.
+    std::shared_ptr<SourceCursor> cursor;
+    try {
+      cursor = rt.node->open(start);
+    } catch (...) {
+      std::throw_with_nested(NodeError(rt.node->name(), start.items, describe_current_exception(),
+                                       NodeError::Stage::open));
+    }
     auto body = [this, &rt, &gate, &published, cursor, checkpointer, number, start,
                  seq = std::uint64_t{0},
                  emitted_items = std::uint64_t{0}](oneapi::tbb::flow_control& fc) mutable -> Msg {
@@ -869,6 +880,7 @@ class Run final : public RunControl {
     RunReport r;
     r.flow = flow_.name;
     r.threads = threads_;
+    r.threads_requested = threads_requested_;
     r.batch_size = batch_size_;
     r.batch_size_chosen = batch_size_ == 0;
     if (r.batch_size_chosen && !gates_.empty()) r.batch_size = gates_.front().batch_size();
@@ -902,6 +914,10 @@ class Run final : public RunControl {
   const Plan& plan_;
   const std::vector<std::vector<ProviderBase*>>& resources_;
   const RunOptions& options_;
+  // What the options asked for, and what runs: oneTBB runs no more threads at once than its
+  // max_allowed_parallelism (the machine's cores, unless a tbb::global_control raises it), and
+  // an arena asking for more only gets a warning printed.
+  const std::size_t threads_requested_;
   const std::size_t threads_;
   const std::size_t batch_size_;
   const std::size_t in_flight_;
@@ -959,15 +975,14 @@ void check_batch_size(const std::string& flow, const RunOptions& options) {
                     flow, kMaxBatchSize, a.min, a.max, a.call_target.count()));
 }
 
+std::size_t max_parallelism() {
+  return oneapi::tbb::global_control::active_value(
+      oneapi::tbb::global_control::max_allowed_parallelism);
+}
+
 std::size_t resolve_threads(std::size_t requested) {
   if (requested > 0) return requested;
-  if (const char* env = std::getenv("AETHERFLOW_THREADS"); env && *env) {
-    char* end = nullptr;
-    const unsigned long n = std::strtoul(env, &end, 10);
-    if (*end != '\0' || n == 0 || n > 4096)
-      throw Error(fmt::format("AETHERFLOW_THREADS='{}' is not a thread count from 1 to 4096", env));
-    return n;
-  }
+  if (const std::size_t env = threads_from_environment()) return env;
   return static_cast<std::size_t>(oneapi::tbb::info::default_concurrency());
 }
 

@@ -30,6 +30,8 @@ extern std::atomic<bool> profiler_compiled_out_for_benchmarks;
 
 // Worker threads for a run: the option if set, else AETHERFLOW_THREADS, else every core.
 std::size_t resolve_threads(std::size_t requested);
+// The most threads oneTBB runs at once (tbb::global_control::max_allowed_parallelism).
+std::size_t max_parallelism();
 
 // Throws Error, naming the flow, unless the run's batch size is valid: fixed (1 to 2^24), or 0
 // with a valid auto_batch_size.

@@ -172,13 +172,11 @@ class FanInNode final : public NodeImpl {
     using V = typename Param::value;
     if constexpr (Param::optional) {
       if (!present) return std::optional<V>();
-      if (owned) return std::optional<V>(std::move(part.values[pos]));
-      return std::optional<V>(part.values[pos]);
+      return std::optional<V>(take_item(part.values[pos], owned));
     } else if constexpr (std::is_lvalue_reference_v<P>) {
       return static_cast<const V&>(part.values[pos]);
     } else {
-      if (owned) return V(std::move(part.values[pos]));
-      return V(part.values[pos]);
+      return V(take_item(part.values[pos], owned));
     }
   }
 

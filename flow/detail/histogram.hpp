@@ -7,6 +7,8 @@
 #include <array>
 #include <bit>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include <flow/profile.hpp>
 
@@ -76,11 +78,21 @@ class Histogram {
     return s;
   }
 
-  // Values recorded at or below `bound` (counted by whole buckets).
-  std::uint64_t count_at_most(std::uint64_t bound) const noexcept {
-    std::uint64_t n = 0;
-    for (std::size_t b = 0; b < kBuckets && upper_bound(b) <= bound; ++b) n += counts_[b];
-    return n;
+  // The histogram's own buckets, from the first to the last that holds a value: each one's
+  // upper bound times `scale` (the last one's: the largest value, as summary() caps), with
+  // the count of values at or below it. Exported as is (to Prometheus), a percentile computed
+  // from them falls in the bucket the summary reads.
+  std::vector<std::pair<double, std::uint64_t>> cumulative(double scale = 1.0) const {
+    std::vector<std::pair<double, std::uint64_t>> out;
+    std::size_t first = 0, last = kBuckets;
+    while (first < kBuckets && counts_[first] == 0) ++first;
+    while (last > first && counts_[last - 1] == 0) --last;
+    std::uint64_t seen = 0;
+    for (std::size_t b = first; b < last; ++b) {
+      seen += counts_[b];
+      out.emplace_back(static_cast<double>(std::min(upper_bound(b), max_)) * scale, seen);
+    }
+    return out;
   }
 
  private:

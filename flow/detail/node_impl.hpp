@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <typeinfo>
+#include <utility>
 #include <vector>
 
 #include <contexts/detail/waits.hpp>
@@ -86,6 +87,25 @@ class SourceCursor {
   virtual BatchHandle next(std::size_t max_items, BatchPool& pool) = 0;
   // How far the source is through its input, for progress reports.
   virtual SourcePosition position() const { return {}; }
+
+ protected:
+  // Runs `read`, which adds items to the batch under way (`added()` of them so far). When it
+  // throws after adding some, the exception waits for the next call, which rethrows it before
+  // reading on: the items the source did produce are delivered, and the error names the first
+  // item it could not produce.
+  template <class Read, class Added>
+  void read_or_defer(Read&& read, Added&& added) {
+    if (deferred_) std::rethrow_exception(std::exchange(deferred_, nullptr));
+    try {
+      read();
+    } catch (...) {
+      if (added() == 0) throw;
+      deferred_ = std::current_exception();
+    }
+  }
+
+ private:
+  std::exception_ptr deferred_;
 };
 
 // Calls `fn.finish()` if the callable has one.

@@ -5,106 +5,20 @@
 #include <fmt/format.h>
 
 #include <contexts/detail/provider.hpp>
-#include <flow/detail/duration_text.hpp>
+#include <flow/detail/advice.hpp>
 #include <flow/detail/resource_args.hpp>
 
 namespace aetherflow::detail {
-namespace {
-
-// Prometheus bucket bounds for call latency, in seconds.
-constexpr double kBucketBounds[] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10};
-
-std::string percent(double share) {
-  return fmt::format("{:.0f}%", share * 100);
-}
-
-// The hot spot: the largest share of all busy time.
-void name_hot_spot(Profile& p) {
-  const auto hot = std::max_element(p.nodes.begin(), p.nodes.end(),
-                                    [](auto& a, auto& b) { return a.busy_share < b.busy_share; });
-  if (hot == p.nodes.end() || hot->busy_ns == 0) return;
-  p.hot_spot = hot->name;
-  p.advice.push_back(
-      fmt::format("hot spot: '{}' does {} of all the work ({} per item): the place "
-                  "to optimise",
-                  hot->name, percent(hot->busy_share), duration_text(hot->per_item_ns)));
-}
-
-// The bottleneck, in order of evidence: a limited node that is saturated; a node waiting on
-// shared resources; a node before which batches wait longer than it takes to run them; else
-// the hot spot, if it keeps the threads busy (its cost then bounds throughput).
-void name_bottleneck(Profile& p) {
-  const NodeProfile* saturated = nullptr;
-  const NodeProfile* waiting = nullptr;
-  const NodeProfile* queued = nullptr;
-  for (const auto& n : p.nodes) {
-    const bool limited = n.concurrency_limit != 0 && n.concurrency_limit < p.threads;
-    if (limited && n.kind != "source" && n.utilization >= 0.75 &&
-        (!saturated || n.utilization > saturated->utilization))
-      saturated = &n;
-    const double wait_ratio = n.busy_ns ? static_cast<double>(n.resource_wait_ns) / n.busy_ns : 0;
-    if (wait_ratio >= 0.2 &&
-        (!waiting ||
-         wait_ratio > static_cast<double>(waiting->resource_wait_ns) / waiting->busy_ns))
-      waiting = &n;
-    // Batches waiting longer than the node takes to run them: work piles up before it.
-    if (n.kind != "source" && n.queue_wait.mean_ns > 0 &&
-        n.queue_wait.mean_ns >= n.call_latency.mean_ns &&
-        (!queued || n.queue_wait.mean_ns > queued->queue_wait.mean_ns))
-      queued = &n;
-  }
-  auto resources_hint = [](const NodeProfile& n) {
-    std::string hint;
-    for (const auto& r : n.shared_resources) hint += fmt::format(" or bind its {} per_thread", r);
-    return hint;
-  };
-  if (saturated) {
-    p.bottleneck = saturated->name;
-    p.advice.push_back(fmt::format(
-        "bottleneck: {} node '{}' is busy {} of the run at concurrency {}: raise its "
-        "concurrency{}",
-        saturated->concurrency_limit == 1 ? "serial" : "limited", saturated->name,
-        percent(saturated->utilization), saturated->concurrency_limit, resources_hint(*saturated)));
-  } else if (waiting) {
-    p.bottleneck = waiting->name;
-    const std::string what =
-        waiting->shared_resources.empty()
-            ? std::string("an empty pool: give the pool more instances")
-            : fmt::format("the lock of its shared {}: bind it per_thread (or pooled)",
-                          fmt::join(waiting->shared_resources, ", "));
-    p.advice.push_back(fmt::format("bottleneck: '{}' spends {} of its time waiting for {}",
-                                   waiting->name,
-                                   percent(static_cast<double>(waiting->resource_wait_ns) /
-                                           static_cast<double>(waiting->busy_ns)),
-                                   what));
-  } else if (queued) {
-    p.bottleneck = queued->name;
-    p.advice.push_back(fmt::format(
-        "bottleneck: batches wait longest before '{}' ({} on average, p99 {}): it limits "
-        "throughput; make it cheaper or give it more concurrency",
-        queued->name, duration_text(queued->queue_wait.mean_ns),
-        duration_text(queued->queue_wait.p99_ns)));
-  } else if (const NodeProfile* hot = p.hot_spot.empty() ? nullptr : &p.node(p.hot_spot);
-             hot && hot->utilization >= 0.5) {
-    p.bottleneck = hot->name;
-    p.advice.push_back(fmt::format(
-        "bottleneck: '{}' keeps its threads busy {} of the run: throughput is bounded by its "
-        "cost per item; make it cheaper, or run on more cores",
-        hot->name, percent(hot->utilization)));
-  }
-}
-
-}  // namespace
-
 void Profiler::start(std::size_t nodes, std::size_t threads, std::size_t max_trace_events) {
   slots_.resize(threads);
   for (Slot& s : slots_) {
     s.nodes.assign(nodes, NodeRecord{});
     s.end_to_end = {};
     s.trace.clear();
-    s.trace_dropped = 0;
-    // Each slot may fill the whole cap: the earliest events over all slots are kept. Pages are
-    // touched only as events arrive.
+    s.calls = 0;
+    s.stride = 1;
+    // Each slot may come near the cap: build() then samples the slots' events evenly. Pages
+    // are touched only as events arrive.
     s.trace.reserve(max_trace_events);
   }
   trace_capacity_ = max_trace_events;
@@ -157,6 +71,7 @@ Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport&
     n.concurrency_limit = impl.kind() == NodeKind::source ? serial
                           : counted.adaptive              ? counted.adaptive->limit
                                                           : impl.concurrency();
+    n.ordered = impl.options().ordered;
     n.calls = r.call_latency.count();
     n.items_in = counted.in;
     n.items_out = counted.out;
@@ -177,10 +92,7 @@ Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport&
     for (const ProviderBase* provider : resources[id])
       if (provider->kind() == ProviderKind::shared)
         n.shared_resources.push_back(type_name(provider->type()));
-    for (double bound : kBucketBounds)
-      n.call_buckets.emplace_back(
-          bound,
-          r.call_latency.count_at_most(static_cast<std::uint64_t>(bound * 1e9 / ns_per_tick)));
+    n.call_buckets = r.call_latency.cumulative(ns_per_tick / 1e9);  // in seconds
     n.counters = counted.counters;
     p.errors += n.errors;
     total_busy += n.busy_ns;
@@ -202,8 +114,12 @@ Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport&
   TraceEvent* out = p.trace.data();
   for (const Slot& s : slots_)
     for (const TraceEvent& e : s.trace)
-      *out++ = {static_cast<std::uint32_t>(index_of[e.node]), e.thread,
-                ns(e.start_ns - std::min(e.start_ns, start_ticks_)), ns(e.duration_ns), e.items};
+      *out++ = {static_cast<std::uint32_t>(index_of[e.node]),
+                e.thread,
+                ns(e.start_ns - std::min(e.start_ns, start_ticks_)),
+                ns(e.duration_ns),
+                e.items,
+                e.wait_ns};
   // Peak concurrency per node: the most workers in it at once, which is reached when one of
   // them starts a call. Each worker's calls are recorded in order and never overlap, so for
   // each call start one cursor per other worker, only ever moving forward, finds what that
@@ -238,19 +154,21 @@ Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport&
       p.nodes[index_of[id]].peak_concurrency = peak[id];
   }
 
-  // Trace viewers order events themselves: only over the cap are the earliest picked out.
-  for (const Slot& s : slots_) p.trace_dropped += s.trace_dropped;
+  // Trace viewers order events themselves: only over the cap are they sorted, to keep events
+  // evenly spaced in time over the whole run.
+  std::uint64_t calls = 0;
+  for (const Slot& s : slots_) calls += s.calls;
   if (p.trace.size() > trace_capacity_) {
-    std::nth_element(
-        p.trace.begin(), p.trace.begin() + static_cast<std::ptrdiff_t>(trace_capacity_),
-        p.trace.end(),
-        [](const TraceEvent& a, const TraceEvent& b) { return a.start_ns < b.start_ns; });
-    p.trace_dropped += p.trace.size() - trace_capacity_;
+    std::sort(p.trace.begin(), p.trace.end(),
+              [](const TraceEvent& a, const TraceEvent& b) { return a.start_ns < b.start_ns; });
+    const double step = static_cast<double>(p.trace.size()) / static_cast<double>(trace_capacity_);
+    for (std::size_t i = 0; i < trace_capacity_; ++i)
+      p.trace[i] = p.trace[static_cast<std::size_t>(static_cast<double>(i) * step)];
     p.trace.resize(trace_capacity_);
   }
+  p.trace_dropped = calls - p.trace.size();
 
-  name_hot_spot(p);
-  name_bottleneck(p);
+  advise(p);
   return p;
 }
 

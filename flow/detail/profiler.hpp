@@ -44,21 +44,22 @@ class Profiler {
 
   // That call ended; returns the end time, which is also when its outputs became ready.
   // `ready`: when its batch became ready for the node (0: unknown). `emitted`: for a sink,
-  // when the source emitted the batch (0: not a sink), for end-to-end latency.
+  // when the source emitted the batch (0: not a sink), for end-to-end latency. `waited_ns`:
+  // how long the call waited for shared resources' locks and pools.
   std::uint64_t end(std::size_t node, std::uint64_t start, std::uint64_t ready,
-                    std::uint64_t emitted, std::uint64_t items) noexcept {
+                    std::uint64_t emitted, std::uint64_t items, std::uint64_t waited_ns) noexcept {
     const std::uint64_t stop = now();
     Slot& s = slot();
     NodeRecord& r = s.nodes[node];
     r.call_latency.record(stop - start);  // also the node's calls and busy time
     if (ready != 0 && start >= ready) r.queue_wait.record(start - ready);
     if (emitted != 0 && stop >= emitted) s.end_to_end.record(stop - emitted);
-    if (s.trace.size() < trace_capacity_)
+    if (s.sampled_call() && trace_capacity_ != 0) {
       s.trace.push_back({static_cast<std::uint32_t>(node),
                          static_cast<std::uint32_t>(&s - slots_.data()), start, stop - start,
-                         static_cast<std::uint32_t>(items)});
-    else
-      ++s.trace_dropped;
+                         static_cast<std::uint32_t>(items), waited_ns});
+      if (s.trace.size() >= trace_capacity_) s.thin();
+    }
     return stop;
   }
 
@@ -71,11 +72,23 @@ class Profiler {
   };
   // Everything one worker thread records; only that thread writes it during the run. Each on
   // its own cache lines: adjacent slots sharing one made the workers stall on each other.
+  // The trace keeps a sample spread over the whole run, not its first calls: each slot records
+  // every `stride`-th call of its thread, and when it reaches the cap it keeps every other
+  // event and doubles the stride. So a slot holds fewer than cap events, evenly spaced in its
+  // thread's calls, with memory bounded however long the run.
   struct alignas(64) Slot {
     std::vector<NodeRecord> nodes;
     Histogram end_to_end;
     std::vector<TraceEvent> trace;  // times in ticks until build()
-    std::uint64_t trace_dropped = 0;
+    std::uint64_t calls = 0;        // this thread's calls so far
+    std::uint64_t stride = 1;       // a power of two
+    bool sampled_call() noexcept { return (calls++ & (stride - 1)) == 0; }
+    void thin() noexcept {
+      std::size_t kept = 0;
+      for (std::size_t i = 0; i < trace.size(); i += 2) trace[kept++] = trace[i];
+      trace.resize(kept);
+      stride *= 2;
+    }
   };
   Slot& slot() noexcept {
     const int index = oneapi::tbb::this_task_arena::current_thread_index();

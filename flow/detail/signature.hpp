@@ -43,6 +43,14 @@ struct callable_args<R(A...)> : callable_args<R (*)(A...)> {};
 template <class R, class... A>
 struct callable_args<R(A...) noexcept> : callable_args<R (*)(A...)> {};
 
+// A callable whose parameters can be read: a function, or a class with one non-template
+// call operator (not a generic lambda, whose `auto` parameters have no type until called).
+template <class F>
+concept ReadableSignature =
+    std::is_function_v<std::remove_pointer_t<std::remove_cvref_t<F>>> || requires {
+  &std::remove_cvref_t<F>::operator();
+};
+
 template <class T>
 struct is_optional : std::false_type {};
 template <class T>

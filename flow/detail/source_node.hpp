@@ -46,9 +46,14 @@ class RangeSource final : public SourceNode<std::ranges::range_value_t<View>> {
       std::ranges::advance(it_, static_cast<std::ranges::range_difference_t<View>>(skip), end_);
     }
     BatchHandle next(std::size_t max_items, BatchPool& pool) override {
-      if (it_ == end_) return {};
       auto b = pool.take<T>(max_items);
-      for (std::size_t n = 0; n < max_items && it_ != end_; ++n, ++it_) b->values.push_back(*it_);
+      this->read_or_defer(
+          [&] {
+            for (std::size_t n = 0; n < max_items && it_ != end_; ++n, ++it_)
+              b->values.push_back(*it_);
+          },
+          [&] { return b->values.size(); });
+      if (b->values.empty()) return {};
       b->number_slots();
       return b;
     }
@@ -79,16 +84,18 @@ class GeneratorSource final : public SourceNode<typename std::invoke_result_t<G&
    public:
     explicit Cursor(const G& generator) : generator_(generator) {}
     BatchHandle next(std::size_t max_items, BatchPool& pool) override {
-      if (done_) return {};
       auto b = pool.take<T>(max_items);
-      while (b->values.size() < max_items) {
-        std::optional<T> item = generator_();
-        if (!item) {
-          done_ = true;
-          break;
-        }
-        b->values.push_back(std::move(*item));
-      }
+      this->read_or_defer(
+          [&] {
+            while (!done_ && b->values.size() < max_items) {
+              std::optional<T> item = generator_();
+              if (item)
+                b->values.push_back(std::move(*item));
+              else
+                done_ = true;
+            }
+          },
+          [&] { return b->values.size(); });
       if (b->values.empty()) return {};
       b->number_slots();
       return b;
@@ -126,7 +133,11 @@ class ReaderSource final : public SourceNode<typename S::item_type> {
     BatchHandle next(std::size_t max_items, BatchPool& pool) override {
       auto b = pool.take<T>(max_items);
       SourceBatch<T> batch(*b, max_items);
-      while (batch.empty() && !done_) done_ = !reader_.fill(batch);
+      this->read_or_defer(
+          [&] {
+            while (batch.empty() && !done_) done_ = !reader_.fill(batch);
+          },
+          [&] { return batch.size(); });
       if (batch.empty()) return {};
       return b;
     }

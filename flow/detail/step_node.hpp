@@ -229,10 +229,9 @@ class StepNode : public NodeImpl {
           break;
         case OnError::dead_letter:
           ++ctx.counts.dead_lettered;
-          if constexpr (std::is_copy_constructible_v<In>)
-            dead->push({owned ? std::move(batch.values[i]) : In(batch.values[i]), name(),
-                        describe_exception(error), attempts},
-                       batch.slots[i]);
+          dead->push(
+              {take_item(batch.values[i], owned), name(), describe_exception(error), attempts},
+              batch.slots[i]);
           break;
       }
     };

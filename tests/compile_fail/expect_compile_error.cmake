@@ -1,6 +1,8 @@
 # Builds TARGET in BUILD_DIR, expecting the build to fail with every message that SOURCE
-# announces in its "// expect-error: <regex>" lines.
+# announces in its "// expect-error: <regex>" lines, and with at most N errors if it has a
+# "// expect-errors-at-most: N" line: a mistake must give its one message, not pages.
 file(STRINGS "${SOURCE}" expectations REGEX "^// expect-error: ")
+file(STRINGS "${SOURCE}" at_most REGEX "^// expect-errors-at-most: ")
 execute_process(COMMAND "${CMAKE_COMMAND}" --build "${BUILD_DIR}" --target "${TARGET}"
   RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
 if(result EQUAL 0)
@@ -13,3 +15,12 @@ foreach(line IN LISTS expectations)
   endif()
   message(STATUS "found: ${pattern}")
 endforeach()
+if(at_most)
+  string(REGEX REPLACE "^// expect-errors-at-most: " "" at_most "${at_most}")
+  string(REGEX MATCHALL "error:" errors "${output}")
+  list(LENGTH errors count)
+  if(count GREATER at_most)
+    message(FATAL_ERROR "${TARGET}: ${count} errors, more than ${at_most}:\n${output}")
+  endif()
+  message(STATUS "${count} errors, at most ${at_most}")
+endif()

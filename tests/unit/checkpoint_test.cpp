@@ -287,16 +287,25 @@ TEST(Checkpoint, ResumingPastTheEndOfAFileOrInsideARecordIsAnIoError) {
   try {
     lines.run({.checkpoint = {checkpoint.path()}});
     FAIL() << "the file is shorter than the checkpoint's offset";
-  } catch (const IoError& e) {
+  } catch (const NodeError& e) {
+    EXPECT_EQ(e.node(), "lines");
+    EXPECT_EQ(e.stage(), NodeError::Stage::open);
+    EXPECT_EQ(e.item(), 10u) << "the item it was to resume at";
     EXPECT_NE(std::string(e.what()).find("cannot resume '" + input.path() + "' at byte 1000"),
               std::string::npos)
         << e.what();
+    EXPECT_TRUE(find_cause<IoError>(e, [](const IoError&) {}));
   }
   write_checkpoint(checkpoint.path(), {"records", {{"records", {20, 2}, false}}});
   Flow flow("records");
   flow.source("records", read_records(records.path(), 8)) >>
       flow.node("sink", [](std::span<const std::byte>) {});
-  EXPECT_THROW(flow.run({.checkpoint = {checkpoint.path()}}), IoError);
+  try {
+    flow.run({.checkpoint = {checkpoint.path()}});
+    FAIL() << "the checkpoint's offset is inside a record";
+  } catch (const NodeError& e) {
+    EXPECT_TRUE(find_cause<IoError>(e, [](const IoError&) {})) << e.what();
+  }
 }
 
 }  // namespace

@@ -1,11 +1,13 @@
 // The first exception of a node stops the run and comes back naming the node and the item;
 // the same flow then runs again, correctly.
 #include <flow/aetherflow.hpp>
+#include <flow/detail/executor.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <limits>
 #include <ranges>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -154,6 +156,72 @@ TEST(Errors, ASourceThatThrowsStopsTheRun) {
   }
 }
 
+// A generator throwing off a batch boundary: the items it made before the throw are delivered
+// and counted, and the error names the first item it could not make, whatever the batch size.
+TEST(Errors, ASourceThrowingMidBatchDeliversWhatItMadeAndNamesTheNextItem) {
+  for (const int fail_at : {500, 448, 1, 0}) {
+    for (const std::size_t batch : {std::size_t{64}, std::size_t{0}}) {  // 0: chosen by the run
+      SCOPED_TRACE("throws at item " + std::to_string(fail_at) + ", batch " +
+                   std::to_string(batch));
+      Flow flow("bad_generator");
+      std::atomic<long> sum = 0;
+      auto src = flow.source("gen", [i = 0, fail_at]() mutable -> std::optional<int> {
+        if (i == fail_at) throw std::runtime_error("device lost");
+        return i++;
+      });
+      auto sink = flow.node("sink", [&sum](int x) { sum += x; });
+      src >> sink;
+      try {
+        flow.run({.threads = 2, .batch_size = batch});
+        FAIL();
+      } catch (const NodeError& e) {
+        EXPECT_EQ(e.node(), "gen");
+        EXPECT_EQ(e.item(), static_cast<std::uint64_t>(fail_at));
+        EXPECT_NE(std::string(e.what()).find("failed on item " + std::to_string(fail_at)),
+                  std::string::npos)
+            << e.what();
+        EXPECT_EQ(e.report().node("gen").out, static_cast<std::uint64_t>(fail_at));
+        EXPECT_EQ(e.report().node("sink").in, static_cast<std::uint64_t>(fail_at));
+        EXPECT_EQ(sum.load(), static_cast<long>(fail_at) * (fail_at - 1) / 2);
+      }
+    }
+  }
+}
+
+// The same for a reader (flow/source.hpp) whose fill() throws after pushing items.
+struct FailingCountdown {
+  using item_type = int;
+  int items, fail_at;
+  struct Reader {
+    int next, end, fail_at;
+    bool fill(SourceBatch<int>& batch) {
+      while (!batch.full() && next < end) {
+        if (next == fail_at) throw std::runtime_error("read error");
+        batch.push(next++);
+      }
+      return next < end;
+    }
+  };
+  Reader open() const { return Reader{0, items, fail_at}; }
+};
+
+TEST(Errors, AReaderThrowingMidBatchDeliversWhatItRead) {
+  Flow flow("bad_reader");
+  std::atomic<int> received = 0;
+  auto src = flow.source("reader", FailingCountdown{1000, 250});
+  auto sink = flow.node("sink", [&received](int) { ++received; });
+  src >> sink;
+  try {
+    flow.run({.threads = 2, .batch_size = 100});
+    FAIL();
+  } catch (const NodeError& e) {
+    EXPECT_EQ(e.node(), "reader");
+    EXPECT_EQ(e.item(), 250u);
+    EXPECT_EQ(received.load(), 250);
+    EXPECT_EQ(e.report().node("reader").out, 250u);
+  }
+}
+
 TEST(Errors, BadRunOptionsAreRejected) {
   Flow flow("options");
   auto src = flow.source("numbers", std::views::iota(0, 10));
@@ -173,14 +241,41 @@ TEST(Errors, BadRunOptionsAreRejected) {
   EXPECT_EQ(flow.run({.batch_size = 4, .auto_batch_size = {.min = 0}}).batch_size, 4u);
 }
 
+// Asking for more threads than oneTBB runs at once: the report says what ran, and one line
+// says the request was capped.
+TEST(Errors, ThreadsBeyondTheMachineAreReportedAsCapped) {
+  Flow flow("capped");
+  auto src = flow.source("numbers", std::views::iota(0, 1000));
+  auto sink = flow.node("sink", [](int) {});
+  src >> sink;
+  const std::size_t most = detail::max_parallelism();
+  const RunReport report = flow.run({.threads = most + 2});
+  EXPECT_EQ(report.threads, most);
+  EXPECT_EQ(report.threads_requested, most + 2);
+  std::ostringstream text;
+  text << report;
+  EXPECT_NE(text.str().find(std::to_string(most + 2) +
+                            " threads were requested; oneTBB runs at "
+                            "most " +
+                            std::to_string(most) + " at once"),
+            std::string::npos)
+      << text.str();
+
+  const RunReport fits = flow.run({.threads = 1});
+  EXPECT_EQ(fits.threads, 1u);
+  std::ostringstream quiet;
+  quiet << fits;
+  EXPECT_EQ(quiet.str().find("were requested"), std::string::npos) << quiet.str();
+}
+
 TEST(Errors, ThreadCountComesFromTheEnvironmentWhenNotGiven) {
   Flow flow("env");
   auto src = flow.source("numbers", std::views::iota(0, 10));
   auto sink = flow.node("sink", [](int) {});
   src >> sink;
   ::setenv("AETHERFLOW_THREADS", "3", 1);
-  EXPECT_EQ(flow.run().threads, 3u);
-  EXPECT_EQ(flow.run({.threads = 1}).threads, 1u);  // an explicit option wins
+  EXPECT_EQ(flow.run().threads_requested, 3u);
+  EXPECT_EQ(flow.run({.threads = 1}).threads_requested, 1u);  // an explicit option wins
   ::setenv("AETHERFLOW_THREADS", "many", 1);
   EXPECT_THROW(flow.run(), Error);
   ::unsetenv("AETHERFLOW_THREADS");

@@ -142,8 +142,13 @@ TEST(Sinks, FinishRunsOncePerRunAfterTheLastItemWhateverEndedTheRun) {
     FAIL() << "finish() threw";
   } catch (const NodeError& e) {
     EXPECT_EQ(e.node(), "tally");
-    EXPECT_NE(std::string(e.what()).find("finish() at the end of the run"), std::string::npos)
+    EXPECT_EQ(e.stage(), NodeError::Stage::finish);
+    EXPECT_EQ(e.item(), 10'000u) << "the items it received";
+    EXPECT_NE(std::string(e.what()).find("node 'tally' failed in finish(), after its last item"),
+              std::string::npos)
         << e.what();
+    EXPECT_EQ(std::string(e.what()).find("on item"), std::string::npos)
+        << "no item failed: " << e.what();
     EXPECT_NE(std::string(e.what()).find("flush failed"), std::string::npos) << e.what();
     EXPECT_EQ(e.report().node("tally").out, 10'000u);
   }

@@ -92,16 +92,38 @@ TEST(ReadLines, ALineLongerThanTheLimitIsAnErrorNamingFileAndLine) {
   EXPECT_EQ(lines_of(file.path(), {.chunk_size = 64, .max_line_length = 8192}).size(), 4u);
 }
 
+// As a read error mid-file is: a NodeError naming the source node, with the IoError nested,
+// so that one catch handles both.
 TEST(ReadLines, AMissingFileIsAnErrorBeforeAnyDataMoves) {
   const std::string path = ::testing::TempDir() + "no_such_file.log";
-  try {
-    lines_of(path);
-    FAIL() << "expected an IoError";
-  } catch (const IoError& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "read_lines: cannot open '" + path + "': No such file or directory");
+  for (const std::string& missing : {path, ::testing::TempDir()}) {  // a directory too
+    try {
+      lines_of(missing);
+      FAIL() << "expected a NodeError";
+    } catch (const NodeError& e) {
+      EXPECT_EQ(e.node(), "read");
+      EXPECT_EQ(e.stage(), NodeError::Stage::open);
+      EXPECT_NE(std::string(e.what()).find("node 'read' could not open its input: "),
+                std::string::npos)
+          << e.what();
+      std::string cause;
+      EXPECT_TRUE(find_cause<IoError>(e, [&](const IoError& io) { cause = io.what(); }));
+      EXPECT_NE(cause.find("'" + missing + "'"), std::string::npos) << cause;
+      EXPECT_EQ(e.report().node("read").out, 0u);
+    }
   }
-  EXPECT_THROW(lines_of(::testing::TempDir()), IoError);  // a directory
+  EXPECT_EQ(
+      [&] {
+        try {
+          lines_of(path);
+        } catch (const NodeError& e) {
+          std::string text;
+          find_cause<IoError>(e, [&](const IoError& io) { text = io.what(); });
+          return text;
+        }
+        return std::string();
+      }(),
+      "read_lines: cannot open '" + path + "': No such file or directory");
 }
 
 TEST(ReadLines, ReadsStandardInputFromDash) {
