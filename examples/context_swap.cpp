@@ -111,7 +111,10 @@ Example context_swap() {
   return {"context_swap",
           "one word count run with a thread-isolated and with a shared context: one line of the "
           "context changes, the results are identical",
-          "lines", 200'000, [](CLI::App&) -> ExampleMain { return run; }};
+          false,
+          "lines",
+          200'000,
+          [](CLI::App&) -> ExampleMain { return run; }};
 }
 
 }  // namespace aetherflow::examples

@@ -2,24 +2,79 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 
 namespace aetherflow::examples {
+namespace {
+
+// Draws "generating NAME" while datagen writes `bytes` bytes, when progress is on: as often as
+// a run's bar, not at every write (a megabyte can take a millisecond).
+datagen::WriteProgress generating(const CommonOptions& options, const std::string& name,
+                                  std::uint64_t bytes) {
+  if (!options.progress) return {};
+  const auto start = std::chrono::steady_clock::now();
+  return [bar = ProgressBar("generating " + name), start, last = start, bytes](
+             std::uint64_t written, std::uint64_t lines) mutable {
+    const auto now = std::chrono::steady_clock::now();
+    if (written < bytes && now - last < RunOptions{}.progress_interval) return;
+    last = now;
+    Progress p;
+    p.items = lines;
+    p.bytes = written;
+    p.total_bytes = std::max(bytes, written);  // the last line may go past `bytes`
+    p.elapsed = now - start;
+    const double seconds = std::chrono::duration<double>(p.elapsed).count();
+    if (seconds > 0) {
+      p.items_per_second = static_cast<double>(lines) / seconds;
+      p.bytes_per_second = static_cast<double>(written) / seconds;
+      p.eta = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(
+          static_cast<double>(*p.total_bytes - written) / p.bytes_per_second));
+    }
+    p.done = written >= bytes;
+    bar(p);
+  };
+}
+
+}  // namespace
 
 std::vector<Example> all_examples() {
   return {hello_flow(), log_analytics(),         market_data(),
           word_count(), profiling_walkthrough(), context_swap()};
 }
 
-RunOptions run_options(const CommonOptions& options, const std::string& label) {
+const CLI::Validator& whole_number() {
+  static const CLI::Validator validator(
+      [](const std::string& value) -> std::string {
+        const bool digits = !value.empty() && std::all_of(value.begin(), value.end(), [](char c) {
+          return c >= '0' && c <= '9';
+        });
+        return digits ? "" : "'" + value + "' is not a whole number";
+      },
+      "", "whole number");
+  return validator;
+}
+
+RunOptions run_options(const CommonOptions& options, const std::string& source) {
   RunOptions run;
   run.threads = options.threads;
   run.batch_size = options.batch;
-  if (options.progress) run.progress = ProgressBar(label);
+  if (options.progress)
+    run.progress = ProgressBar(
+        options.input.empty() ? source : std::filesystem::path(options.input).filename().string());
   run.profile = !options.profile_dir.empty();
   return run;
+}
+
+bool anything_parsed(const RunReport& report, const std::string& parse) {
+  const NodeReport& node = report.node(parse);
+  if (node.in == 0 || node.out > 0) return true;
+  std::cerr << "aetherflow-examples: nothing to check: all " << node.in
+            << " records of the input are unparsable\n";
+  return false;
 }
 
 void finish_run(const CommonOptions& options, const Flow& flow, const RunReport& report) {
@@ -37,10 +92,21 @@ ExampleInput::ExampleInput(const CommonOptions& options, const std::string& name
   path_ = (std::filesystem::temp_directory_path() / ("aetherflow_" + std::to_string(::getpid()) +
                                                      "_" + std::to_string(counter++) + "_" + name))
               .string();
-  datagen::write_file(path_, kind, bytes);
+  removed_on_signal_.emplace(path_);  // before the file exists, so no signal finds it unlisted
+  try {
+    datagen::write_file(path_, kind, bytes, datagen::kDefaultSeed,
+                        generating(options, name, bytes));
+  } catch (...) {  // a full disk, say: the destructor will not run
+    remove_generated();
+    throw;
+  }
 }
 
 ExampleInput::~ExampleInput() {
+  remove_generated();
+}
+
+void ExampleInput::remove_generated() const {
   if (!generated_) return;
   std::error_code ignored;
   std::filesystem::remove(path_, ignored);

@@ -3,16 +3,19 @@
 // declares itself, and the helpers that turn the options into a run.
 //
 // An example is a function of CommonOptions (and options of its own) returning an exit code:
-// kExitOk when its output checked out, kExitWrongResult when its own check failed. The
-// program maps usage errors and failed runs to the other codes (examples/main.cpp).
+// kExitOk when its output checked out, kExitWrongResult when its own check failed (an input of
+// which no record parsed fails it too). The program maps usage errors and failed runs to the
+// other codes (examples/main.cpp).
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include <examples/removed_on_signal.hpp>
 #include <flow/aetherflow.hpp>
 #include <scripts/datagen.hpp>
 
@@ -39,6 +42,7 @@ using ExampleMain = std::function<int(const CommonOptions&)>;
 struct Example {
   std::string name;
   std::string summary;
+  bool reads_input;       // false: it makes its own items, and --input is a usage error
   std::string size_unit;  // what --size counts for this example
   std::uint64_t default_size = 0;
   // Adds the example's own options to its subcommand, and returns what runs it.
@@ -48,16 +52,26 @@ struct Example {
 // Every example, in the order --help lists them.
 std::vector<Example> all_examples();
 
-// RunOptions from the common options: threads, batch, a progress bar labelled `label`, and
-// profiling when a profile directory is given.
-RunOptions run_options(const CommonOptions& options, const std::string& label);
+// Checks an option's value is a whole number before it is converted or range-checked, so
+// "--threads abc" says so.
+const CLI::Validator& whole_number();
+
+// RunOptions from the common options: threads, batch, a progress bar, and profiling when a
+// profile directory is given. The bar is labelled with the --input file's name, or else with
+// `source`, the name of the flow's source.
+RunOptions run_options(const CommonOptions& options, const std::string& source);
+
+// Whether any record reached by the `parse` node parsed. When every one failed, says so on
+// stderr: the example's output then did not check out, whatever else it computed.
+bool anything_parsed(const RunReport& report, const std::string& parse);
 
 // After a run: with a profile directory, writes the run's profile outputs there
 // (write_profile) and prints the profile table.
 void finish_run(const CommonOptions& options, const Flow& flow, const RunReport& report);
 
 // The example's input file: --input, or else one generated in the temporary directory
-// (scripts/datagen.hpp: `kind`, at least `bytes`), removed when this goes.
+// (scripts/datagen.hpp: `kind`, at least `bytes`) with a progress bar while it is written,
+// removed when this goes or when the program is interrupted (removed_on_signal.hpp).
 class ExampleInput {
  public:
   ExampleInput(const CommonOptions& options, const std::string& name, datagen::Kind kind,
@@ -68,8 +82,11 @@ class ExampleInput {
   const std::string& path() const { return path_; }
 
  private:
+  void remove_generated() const;
+
   std::string path_;
   bool generated_;
+  std::optional<RemovedOnSignal> removed_on_signal_;
 };
 
 // The examples.

@@ -35,8 +35,9 @@ int run(const CommonOptions& options) {
 }  // namespace
 
 Example hello_flow() {
-  return {"hello_flow", "a chain with a filter and a sink: the sum of odd squares", "numbers",
-          1'000'000, [](CLI::App&) -> ExampleMain { return run; }};
+  return {"hello_flow", "a chain with a filter and a sink: the sum of odd squares",
+          false,        "numbers",
+          1'000'000,    [](CLI::App&) -> ExampleMain { return run; }};
 }
 
 }  // namespace aetherflow::examples

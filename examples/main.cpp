@@ -9,7 +9,8 @@
 
 #include <exception>
 #include <iostream>
-#include <memory>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -17,39 +18,80 @@
 
 namespace ex = aetherflow::examples;
 
-int main(int argc, char** argv) {
-  CLI::App app("Runs an AetherFlow example flow by name.", "aetherflow-examples");
-  app.require_subcommand(1);
-  app.footer(
-      "Exit codes: 0 the output checked out, 1 it did not, 2 bad command line, 3 the run failed "
-      "(an aetherflow::Error), 4 anything else.\nRun 'aetherflow-examples FLOW --help' for a "
-      "flow's own options.");
-  ex::CommonOptions common;
+namespace {
+
+constexpr const char* kProgram = "aetherflow-examples";
+
+// The options every flow takes, on the program and on each flow's subcommand (`flow`; null for
+// the program): so they may come before or after the flow's name, and `FLOW --help` lists them.
+void add_common_options(CLI::App& app, ex::CommonOptions& common, const ex::Example* flow) {
   app.add_option("-t,--threads", common.threads, "worker threads (0: every core)")
+      ->check(ex::whole_number())
       ->check(CLI::Range(0, 4096));
   app.add_option("-b,--batch", common.batch, "items per batch (0: chosen by the run)")
+      ->check(ex::whole_number())
       ->check(CLI::Range(0, 1 << 24));
-  app.add_option("-i,--input", common.input, "the flow's input file (default: a generated one)");
-  app.add_option("-n,--size", common.size, "size of the generated input, in the flow's unit");
+  app.add_option("-i,--input", common.input,
+                 !flow || flow->reads_input
+                     ? "the flow's input file (default: a generated one)"
+                     : "not for this flow: it makes its own items (a usage error)");
+  app.add_option("-n,--size", common.size,
+                 flow ? "size of the generated input, in " + flow->size_unit + " (default " +
+                            std::to_string(flow->default_size) + ")"
+                      : "size of the generated input, in the flow's unit")
+      ->check(ex::whole_number());
   app.add_option("-p,--profile-dir", common.profile_dir,
                  "profile the run and write its JSON, trace, Prometheus and DOT there");
   app.add_flag(
       "--no-progress", [&common](std::int64_t) { common.progress = false; }, "no progress bar");
-  // The common options may also come after the flow's name.
-  app.fallthrough();
+}
 
-  ex::ExampleMain chosen;
-  std::uint64_t default_size = 0;  // the chosen example's, for a --size not given
+std::string names_of(const std::vector<ex::Example>& examples) {
+  std::string names;
+  for (const ex::Example& e : examples) names += (names.empty() ? "" : ", ") + e.name;
+  return names;
+}
+
+int usage_error(const std::string& message) {
+  std::cerr << kProgram << ": " << message << "\n";
+  return ex::kExitUsage;
+}
+
+// A parse error from CLI11, said plainly where CLI11 would not name the problem: without a
+// known flow it reports that a subcommand is required, whatever was typed.
+int parse_error(const CLI::App& app, const CLI::ParseError& error,
+                const std::vector<ex::Example>& examples) {
+  if (app.get_subcommands().empty()) {
+    for (const std::string& arg : app.remaining())
+      if (!arg.empty() && arg[0] != '-')
+        return usage_error("unknown flow '" + arg + "'; the flows are: " + names_of(examples));
+    if (app.remaining().empty())
+      return usage_error("no flow given; the flows are: " + names_of(examples));
+  }
+  app.exit(error);
+  return ex::kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app("Runs an AetherFlow example flow by name.", kProgram);
+  app.require_subcommand(1);
+  app.footer(
+      "Exit codes: 0 the output checked out, 1 it did not (or no input record parsed), 2 bad "
+      "command line, 3 the run failed (an aetherflow::Error), 4 anything else.\nRun "
+      "'aetherflow-examples FLOW --help' for a flow's own options.");
+  ex::CommonOptions common;
+  add_common_options(app, common, nullptr);
+
   const auto examples = ex::all_examples();
+  std::vector<ex::ExampleMain> mains;
   for (const ex::Example& e : examples) {
     CLI::App* sub =
         app.add_subcommand(e.name, e.summary + " (--size: " + e.size_unit + ", default " +
                                        std::to_string(e.default_size) + ")");
-    auto run = std::make_shared<ex::ExampleMain>(e.declare(*sub));
-    sub->callback([&chosen, &default_size, run, size = e.default_size] {
-      chosen = *run;
-      default_size = size;
-    });
+    add_common_options(*sub, common, &e);
+    mains.push_back(e.declare(*sub));
   }
 
   try {
@@ -57,18 +99,23 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return ex::kExitUsage;
+    return parse_error(app, e, examples);
   }
 
+  const std::string chosen = app.get_subcommands().front()->get_name();
+  std::size_t i = 0;
+  while (examples[i].name != chosen) ++i;
+  if (!common.input.empty() && !examples[i].reads_input)
+    return usage_error("flow '" + chosen + "' takes no input file (--input)");
+
   try {
-    if (common.size == 0) common.size = default_size;
-    return chosen(common);
+    if (common.size == 0) common.size = examples[i].default_size;
+    return mains[i](common);
   } catch (const aetherflow::Error& e) {
-    std::cerr << "aetherflow-examples: " << e.what() << "\n";
+    std::cerr << kProgram << ": " << e.what() << "\n";
     return ex::kExitRunFailed;
   } catch (const std::exception& e) {
-    std::cerr << "aetherflow-examples: unexpected: " << e.what() << "\n";
+    std::cerr << kProgram << ": unexpected: " << e.what() << "\n";
     return ex::kExitUnexpected;
   }
 }

@@ -178,7 +178,7 @@ int run(const CommonOptions& options, std::size_t partitions, const std::string&
   const bool same = one_owner && merged == plain_bars(input);
   fmt::print("each symbol in one partition: {}; matches the single-threaded bars: {}\n",
              one_owner ? "yes" : "NO", same ? "yes" : "NO");
-  return same ? kExitOk : kExitWrongResult;
+  return anything_parsed(report, "parse") && same ? kExitOk : kExitWrongResult;
 }
 
 }  // namespace
@@ -187,10 +187,14 @@ Example market_data() {
   return {"market_data",
           "CSV trades to per-symbol one-minute bars with VWAP, partitioned by symbol with "
           "consistent hashing, checked against a single-threaded computation",
-          "trades", 1'000'000, [](CLI::App& app) -> ExampleMain {
+          true,
+          "trades",
+          1'000'000,
+          [](CLI::App& app) -> ExampleMain {
             auto partitions = std::make_shared<std::size_t>(4);
             auto output = std::make_shared<std::string>();
             app.add_option("--partitions", *partitions, "replicas of the bar builder")
+                ->check(whole_number())
                 ->check(CLI::Range(1, 256));
             app.add_option("--output", *output, "write every bar to this CSV file");
             return [partitions, output](const CommonOptions& o) {

@@ -120,7 +120,10 @@ Example profiling_walkthrough() {
   return {"profiling_walkthrough",
           "a hidden hot spot (a regex behind a shared lock) found by the profiler; writes the "
           "trace and a heat-coloured graph",
-          "reviews", 20'000, [](CLI::App& app) -> ExampleMain {
+          false,
+          "reviews",
+          20'000,
+          [](CLI::App& app) -> ExampleMain {
             auto per_thread = std::make_shared<bool>(false);
             app.add_flag("--per-thread", *per_thread,
                          "apply the profile's advice: a Formatter per thread, not one shared");

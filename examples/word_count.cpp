@@ -32,7 +32,7 @@ int run(const CommonOptions& options, std::size_t top) {
 
   Context ctx;
   ctx.per_thread<WordCounts>();  // one table per worker thread: merged below
-  const RunReport report = flow.run(ctx, run_options(options, "word_count"));
+  const RunReport report = flow.run(ctx, run_options(options, "lines"));
   finish_run(options, flow, report);
 
   const WordCounts total = ctx.combine<WordCounts>(merge);
@@ -63,9 +63,13 @@ Example word_count() {
   return {"word_count",
           "streaming word count with per-thread tables merged at the end, checked against a "
           "single-threaded count",
-          "MiB of text", 100, [](CLI::App& app) -> ExampleMain {
+          true,
+          "MiB of text",
+          100,
+          [](CLI::App& app) -> ExampleMain {
             auto top = std::make_shared<std::size_t>(10);
-            app.add_option("--top", *top, "how many of the most frequent words to print");
+            app.add_option("--top", *top, "how many of the most frequent words to print")
+                ->check(whole_number());
             return [top](const CommonOptions& o) { return run(o, *top); };
           }};
 }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -117,9 +118,16 @@ class Generator {
   bool header_pending_ = false;
 };
 
+// After each write of write_file: the bytes and the lines written so far. The last call is the
+// first with at least the bytes asked for.
+using WriteProgress = std::function<void(std::uint64_t bytes, std::uint64_t lines)>;
+
+inline constexpr std::uint64_t kDefaultSeed = 42;
+
 // Writes whole lines of `kind` to `path` until at least `bytes` bytes; returns the lines.
 inline std::uint64_t write_file(const std::string& path, Kind kind, std::uint64_t bytes,
-                                std::uint64_t seed = 42) {
+                                std::uint64_t seed = kDefaultSeed,
+                                const WriteProgress& progress = {}) {
   std::FILE* file = std::fopen(path.c_str(), "wb");
   if (!file) throw std::runtime_error("cannot create '" + path + "'");
   Generator generator(kind, seed);
@@ -136,6 +144,7 @@ inline std::uint64_t write_file(const std::string& path, Kind kind, std::uint64_
       throw std::runtime_error("cannot write '" + path + "'");
     }
     written += buffer.size();
+    if (progress) progress(written, lines);
   }
   if (std::fclose(file) != 0) throw std::runtime_error("cannot write '" + path + "'");
   return lines;

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   }
   try {
     const auto kind = aetherflow::datagen::kind_from(argv[1]);
-    const std::uint64_t seed = argc == 5 ? std::stoull(argv[4]) : 42;
+    const std::uint64_t seed = argc == 5 ? std::stoull(argv[4]) : aetherflow::datagen::kDefaultSeed;
     const auto lines = aetherflow::datagen::write_file(argv[3], kind, parse_size(argv[2]), seed);
     std::cout << argv[3] << ": " << lines << " lines\n";
   } catch (const std::exception& e) {

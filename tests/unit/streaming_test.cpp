@@ -160,7 +160,7 @@ TEST(ReadLines, ReportsProgressInBytesWithTheTotal) {
   EXPECT_DOUBLE_EQ(*last.fraction(), 1.0);
   for (std::size_t i = 1; i < reports.size(); ++i)
     EXPECT_GE(reports[i].bytes, reports[i - 1].bytes);
-  EXPECT_NE(ProgressBar("read").line(last).find("100.0%"), std::string::npos);
+  EXPECT_NE(ProgressBar("read").line(last, 80).find("100.0%"), std::string::npos);
 }
 
 // Counts what it produced, so a sink can see how far the source ran ahead of it.
