@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include <contexts/detail/poison.hpp>
 #include <flow/errors.hpp>
 
 namespace aetherflow {
@@ -22,6 +23,14 @@ struct BufferShelves {
       : options(o),
         first_class(std::countr_zero(o.smallest_class)),
         shelves(std::countr_zero(o.largest_class) - std::countr_zero(o.smallest_class) + 1) {}
+  // Idle buffers are poisoned (poison.hpp): unpoisoned before they are freed.
+  ~BufferShelves() {
+    for (std::size_t c = 0; c < shelves.size(); ++c)
+      for (auto& bytes : shelves[c].idle)
+        unpoison_for_reuse(bytes.get(), options.smallest_class << c);
+  }
+  BufferShelves(const BufferShelves&) = delete;
+  BufferShelves& operator=(const BufferShelves&) = delete;
 
   // The shelf for buffers of `capacity` bytes, or null for capacities no class has.
   Shelf* shelf_for(std::size_t capacity) {
@@ -71,6 +80,7 @@ Buffer BufferPool::acquire(std::size_t bytes) {
       shelf->idle.pop_back();
     }
   }
+  if (buffer.bytes_) detail::unpoison_for_reuse(buffer.bytes_.get(), buffer.capacity_);
   std::lock_guard lock(shelves_->stats_mutex);
   if (buffer.bytes_) {
     ++shelves_->stats.reused;
@@ -93,6 +103,8 @@ void Buffer::give_back() noexcept {
   if (auto* shelf = shelves_->shelf_for(capacity_)) {
     std::lock_guard lock(shelf->mutex);
     if (shelf->idle.size() < shelves_->kept_per_shelf(capacity_)) {
+      // Poisoned first: a view into it kept past its item is then caught (poison.hpp).
+      detail::poison_idle(bytes_.get(), capacity_);
       shelf->idle.push_back(std::move(bytes_));
       kept = true;
     }

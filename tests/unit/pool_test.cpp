@@ -1,5 +1,6 @@
 // ObjectPool (bounded, RAII leases, reset hook, statistics) and BufferPool (tiered shelves).
 #include <contexts/buffer_pool.hpp>
+#include <contexts/detail/poison.hpp>
 #include <contexts/object_pool.hpp>
 
 #include <atomic>
@@ -130,6 +131,33 @@ TEST(BufferPool, KeepsAtMostItsBudgetAndPassesLargeRequestsThrough) {
   EXPECT_EQ(huge.capacity(), 10000u);
   EXPECT_THROW(huge.resize(10001), std::length_error);
   EXPECT_THROW(BufferPool({.smallest_class = 300}), Error);
+}
+
+// An idle buffer is poisoned (AddressSanitizer) or filled (debug), and usable again once
+// handed out: a view kept into it is caught, a new user sees nothing amiss.
+TEST(BufferPool, IdleBuffersArePoisonedInSanitizerAndDebugBuilds) {
+#if !defined(AETHERFLOW_ASAN) && defined(NDEBUG)
+  GTEST_SKIP() << "release builds do not poison idle buffers";
+#else
+  BufferPool pool;
+  const std::byte* idle = nullptr;
+  {
+    Buffer b = pool.acquire(1000);
+    std::memset(b.data(), 'x', b.capacity());
+    idle = b.data();
+  }
+#ifdef AETHERFLOW_ASAN
+  EXPECT_TRUE(__asan_address_is_poisoned(idle));
+  EXPECT_TRUE(__asan_address_is_poisoned(idle + 999));
+#else
+  EXPECT_EQ(static_cast<unsigned char>(idle[0]), detail::kPoisonByte);
+  EXPECT_EQ(static_cast<unsigned char>(idle[999]), detail::kPoisonByte);
+#endif
+  Buffer again = pool.acquire(1000);
+  ASSERT_EQ(again.data(), idle) << "the idle buffer is reused";
+  std::memset(again.data(), 'y', again.capacity());  // no report: unpoisoned for its new user
+  EXPECT_EQ(static_cast<char>(again.data()[999]), 'y');
+#endif
 }
 
 TEST(BufferPool, ABufferMayOutliveItsPool) {

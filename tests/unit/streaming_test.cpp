@@ -1,5 +1,6 @@
 // Streaming sources: line splitting at every chunk boundary, byte-exact round trips, errors
 // that name the file, standard input, progress, back-pressure, records and raw chunks.
+#include <contexts/detail/poison.hpp>
 #include <flow/aetherflow.hpp>
 
 #include <fcntl.h>
@@ -251,6 +252,37 @@ TEST(ReadChunks, CoversTheFileInOrder) {
   flow.run();
   EXPECT_EQ(joined, content);
   EXPECT_EQ(offsets, (std::vector<std::uint64_t>{0, 1000, 2000}));
+}
+
+// A std::string_view from read_lines kept past its item points into a chunk that went back to
+// its pool. Under AddressSanitizer reading it is reported (use-after-poison); a debug build
+// reads the poison pattern; release builds have no check.
+TEST(ReadLinesDeathTest, AViewKeptPastItsItemIsCaught) {
+#if !defined(AETHERFLOW_ASAN) && defined(NDEBUG)
+  GTEST_SKIP() << "release builds do not poison recycled chunks";
+#else
+  TempFile file("first line\nsecond line\n");
+  auto keep_a_view = [&] {
+    std::string_view kept;
+    Flow flow("keeps_views");
+    flow.source("read", read_lines(file.path())) >>
+        flow.node("keep", [&](std::string_view line) { kept = line; });
+    flow.run();
+    return kept;  // dangling: the run is over, its chunk back in the pool
+  };
+#ifdef AETHERFLOW_ASAN
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        const std::string_view kept = keep_a_view();
+        volatile char first = kept[0];
+        (void)first;
+      },
+      "use-after-poison");
+#else
+  EXPECT_EQ(static_cast<unsigned char>(keep_a_view()[0]), detail::kPoisonByte);
+#endif
+#endif
 }
 
 }  // namespace
