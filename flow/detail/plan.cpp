@@ -350,8 +350,10 @@ std::string heat(double share) {
 std::string to_dot(const FlowData& flow, const Profile* profile) {
   const Graph g = model(flow);
   std::ostringstream dot;
+  // Top to bottom: flows are mostly long chains, which left to right render many times wider
+  // than tall, too small to read at a page's width.
   dot << "digraph \"" << escaped(flow.name)
-      << "\" {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", style=filled, fillcolor=white];\n";
+      << "\" {\n  rankdir=TB;\n  node [fontname=\"Helvetica\", style=filled, fillcolor=white];\n";
   for (auto [it, end] = boost::vertices(g); it != end; ++it) {
     const NodeImpl& node = *flow.nodes[*it].impl;
     std::string about = to_string(node.kind());
