@@ -73,7 +73,8 @@ Buffer BufferPool::acquire(std::size_t bytes) {
   buffer.shelves_ = shelves_;
   buffer.capacity_ = class_size(bytes);
   buffer.size_ = bytes;
-  if (auto* shelf = shelves_->shelf_for(buffer.capacity_)) {
+  auto* shelf = detail::kReusesIdleBuffers ? shelves_->shelf_for(buffer.capacity_) : nullptr;
+  if (shelf) {
     std::lock_guard lock(shelf->mutex);
     if (!shelf->idle.empty()) {
       buffer.bytes_ = std::move(shelf->idle.back());

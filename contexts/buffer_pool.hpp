@@ -3,7 +3,9 @@
 // power-of-two class (256 B up to 4 MiB by default) and a returned buffer waits on its class's
 // shelf for the next request of that class, so a steady stream of same-sized chunks allocates
 // nothing after warm-up. Each shelf keeps at most a byte budget of idle buffers; larger
-// requests than the largest class are allocated and freed directly.
+// requests than the largest class are allocated and freed directly. Idle buffers are
+// poisoned in debug and AddressSanitizer builds, and never reused under AddressSanitizer, so
+// that memory used past its lifetime is caught (detail/poison.hpp).
 //
 //   aetherflow::BufferPool pool;
 //   aetherflow::Buffer chunk = pool.acquire(1 << 20);   // capacity() >= 1 MiB
