@@ -162,7 +162,8 @@ struct RunOptions {
   // Profile the run: RunReport::profile (see flow/profile.hpp). Also switched on, without
   // rebuilding, by AETHERFLOW_PROFILE=<directory>, which writes every output there.
   bool profile = false;
-  // At most this many node calls go into the profile's trace; later ones are counted only.
+  // At most this many node calls go into the profile's trace: every call, or past the cap a
+  // sample spread evenly over the whole run (the rest counted in Profile::trace_dropped).
   std::size_t trace_events = 100'000;
   // Cancels the run when stop is requested (from any thread): see docs/errors.md.
   std::stop_token stop = {};
