@@ -27,13 +27,7 @@ datagen::WriteProgress generating(const CommonOptions& options, const std::strin
     p.bytes = written;
     p.total_bytes = std::max(bytes, written);  // the last line may go past `bytes`
     p.elapsed = now - start;
-    const double seconds = std::chrono::duration<double>(p.elapsed).count();
-    if (seconds > 0) {
-      p.items_per_second = static_cast<double>(lines) / seconds;
-      p.bytes_per_second = static_cast<double>(written) / seconds;
-      p.eta = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(
-          static_cast<double>(*p.total_bytes - written) / p.bytes_per_second));
-    }
+    p.derive_rates();
     p.done = written >= bytes;
     bar(p);
   };

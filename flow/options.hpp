@@ -122,6 +122,17 @@ struct Progress {
     if (!total_bytes) return std::nullopt;
     return *total_bytes ? static_cast<double>(bytes) / static_cast<double>(*total_bytes) : 1.0;
   }
+  // Sets the rates and the ETA from the counts, the total and the elapsed time.
+  void derive_rates() {
+    const double seconds = std::chrono::duration<double>(elapsed).count();
+    if (seconds > 0) {
+      items_per_second = static_cast<double>(items) / seconds;
+      bytes_per_second = static_cast<double>(bytes) / seconds;
+    }
+    if (total_bytes && bytes > 0 && bytes <= *total_bytes)
+      eta = std::chrono::duration_cast<std::chrono::nanoseconds>(
+          elapsed * (static_cast<double>(*total_bytes - bytes) / static_cast<double>(bytes)));
+  }
 };
 
 // Checkpoints of a streaming run, and resuming from them: see docs/errors.md.

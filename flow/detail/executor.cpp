@@ -444,15 +444,7 @@ class Run final : public RunControl {
         total += static_cast<std::uint64_t>(source_total);
     }
     if (reads_bytes && totals_known) p.total_bytes = total;
-    const double seconds = std::chrono::duration<double>(p.elapsed).count();
-    if (seconds > 0) {
-      p.items_per_second = static_cast<double>(p.items) / seconds;
-      p.bytes_per_second = static_cast<double>(p.bytes) / seconds;
-    }
-    if (p.total_bytes && p.bytes > 0 && p.bytes <= *p.total_bytes)
-      p.eta = std::chrono::duration_cast<std::chrono::nanoseconds>(
-          p.elapsed *
-          (static_cast<double>(*p.total_bytes - p.bytes) / static_cast<double>(p.bytes)));
+    p.derive_rates();
     return p;
   }
 

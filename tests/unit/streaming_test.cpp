@@ -109,22 +109,13 @@ TEST(ReadLines, AMissingFileIsAnErrorBeforeAnyDataMoves) {
           << e.what();
       std::string cause;
       EXPECT_TRUE(find_cause<IoError>(e, [&](const IoError& io) { cause = io.what(); }));
-      EXPECT_NE(cause.find("'" + missing + "'"), std::string::npos) << cause;
+      if (missing == path)
+        EXPECT_EQ(cause, "read_lines: cannot open '" + path + "': No such file or directory");
+      else
+        EXPECT_NE(cause.find("'" + missing + "'"), std::string::npos) << cause;
       EXPECT_EQ(e.report().node("read").out, 0u);
     }
   }
-  EXPECT_EQ(
-      [&] {
-        try {
-          lines_of(path);
-        } catch (const NodeError& e) {
-          std::string text;
-          find_cause<IoError>(e, [&](const IoError& io) { text = io.what(); });
-          return text;
-        }
-        return std::string();
-      }(),
-      "read_lines: cannot open '" + path + "': No such file or directory");
 }
 
 TEST(ReadLines, ReadsStandardInputFromDash) {
