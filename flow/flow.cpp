@@ -12,6 +12,7 @@
 #include <flow/detail/executor.hpp>
 #include <flow/detail/log.hpp>
 #include <flow/detail/plan.hpp>
+#include <flow/detail/run_checks.hpp>
 #include <flow/errors.hpp>
 
 namespace aetherflow {
@@ -42,29 +43,16 @@ std::size_t Flow::add_node(std::shared_ptr<detail::NodeImpl> node) {
   return data_->add(std::move(node));
 }
 
-detail::NodeKind Flow::node_kind(detail::StepKind kind) noexcept {
-  switch (kind) {
-    case detail::StepKind::transform:
-      return detail::NodeKind::transform;
-    case detail::StepKind::filter:
-      return detail::NodeKind::filter;
-    case detail::StepKind::expand:
-      return detail::NodeKind::expand;
-    case detail::StepKind::sink:
-      return detail::NodeKind::sink;
-  }
-  return detail::NodeKind::transform;
-}
-
 namespace {
-// What a run needs checked first: the plan and the resources' providers. Every problem of
-// either goes into one FlowError.
+// What a run needs checked first: the plan, the resources' providers and the run's options.
+// Every problem of any of them goes into one FlowError.
 struct Checked {
   detail::Plan plan;
   std::vector<std::vector<detail::ProviderBase*>> resources;
 };
 
-Checked check(const detail::FlowData& flow, const Context& context) {
+// `options`: those of the run about to start (null: Flow::validate, no run).
+Checked check(const detail::FlowData& flow, const Context& context, const RunOptions* options) {
   Checked checked;
   std::vector<std::string> problems;
   auto collect = [&](auto&& step) {
@@ -76,13 +64,14 @@ Checked check(const detail::FlowData& flow, const Context& context) {
   };
   collect([&] { checked.plan = detail::make_plan(flow); });
   collect([&] { checked.resources = detail::bind_resources(flow, context); });
+  if (options) detail::check_run_options(flow, *options, problems);
   if (!problems.empty()) throw FlowError(flow.name, std::move(problems));
   return checked;
 }
 }  // namespace
 
 void Flow::validate(const Context& context) const {
-  check(*data_, context);
+  check(*data_, context, nullptr);
 }
 
 std::string Flow::to_dot() const {
@@ -131,7 +120,7 @@ RunReport Flow::run(const RunOptions& options) {
 }
 
 RunReport Flow::run(Context& context, const RunOptions& options) {
-  const Checked checked = check(*data_, context);
+  const Checked checked = check(*data_, context, &options);
   if (data_->running.exchange(true))
     throw Error("flow '" + data_->name + "' is already running: a flow runs one run at a time");
   struct Done {

@@ -20,7 +20,6 @@
 #include <vector>
 
 #include <contexts/context.hpp>
-#include <flow/detail/batch_node.hpp>
 #include <flow/detail/branch_node.hpp>
 #include <flow/detail/declaration_checks.hpp>
 #include <flow/detail/fan_in_node.hpp>
@@ -29,6 +28,7 @@
 #include <flow/detail/source_node.hpp>
 #include <flow/detail/step_node.hpp>
 #include <flow/node.hpp>
+#include <flow/node_kind.hpp>
 #include <flow/options.hpp>
 #include <flow/profile.hpp>
 #include <flow/report.hpp>
@@ -105,21 +105,21 @@ class Flow {
   // A node from a plain callable. Its signature decides its role: see detail/signature.hpp.
   // For a generic lambda, name the input type: flow.node<int>("twice", [](auto x) {...}).
   template <class In = detail::Deduce, class F>
-  auto node(std::string name, F fn, NodeOptions options = {}) {
+  requires(!NodeSpec<F>) auto node(std::string name, F fn, NodeOptions options = {}) {
     if constexpr (detail::readable_input<F, In>()) {
       using Sig = detail::StepSignature<F, In>;
       if constexpr (detail::resources_by_reference<typename Sig::resources>())
         return add<Node<typename Sig::input, typename Sig::output>>(
-            std::make_shared<detail::StepNode<Sig, F>>(std::move(name), node_kind(Sig::kind),
-                                                       options, std::move(fn)));
+            std::make_shared<detail::StepNode<Sig, F>>(std::move(name), options, std::move(fn)));
     }
   }
 
-  // A node grouping items into std::vector<T>: see aetherflow::batch in nodes/batch.hpp.
-  template <class T>
-  auto node(std::string name, detail::Batching<T> batching, NodeOptions options = {}) {
-    return add<Node<T, std::vector<T>>>(
-        std::make_shared<detail::BatchNode<T>>(std::move(name), options, batching));
+  // A node of a kind of its own, made by `spec` (flow/node_kind.hpp), such as
+  // aetherflow::batch<T>(size) of nodes/batch.hpp.
+  template <NodeSpec S>
+  auto node(std::string name, S spec, NodeOptions options = {}) {
+    using Handle = Node<typename S::input_type, typename S::output_type>;
+    return add<Handle>(spec.make(std::move(name), options));
   }
 
   // A one-to-one node whose body runs `times` times per item, each time on its last result.
@@ -129,7 +129,7 @@ class Flow {
       using Sig = detail::StepSignature<F, In>;
       using T = typename Sig::input;
       return add<Node<T, T>>(std::make_shared<detail::RepeatNode<Sig, F>>(
-          std::move(name), detail::NodeKind::repeat, options.node,
+          std::move(name), options.node,
           detail::RepeatCall<Sig, F>(std::move(fn), times, options.stop_on_error)));
     }
   }
@@ -178,7 +178,6 @@ class Flow {
     return Handle(data_.get(), add_node(std::move(node)));
   }
   std::size_t add_node(std::shared_ptr<detail::NodeImpl> node);
-  static detail::NodeKind node_kind(detail::StepKind kind) noexcept;
 
   std::unique_ptr<detail::FlowData> data_;
 };

@@ -55,8 +55,7 @@ void connect(const OutPort<From>& out, const InPort<To>& in) {
     auto convert = [](const From& x) -> To { return x; };
     using Sig = StepSignature<decltype(convert)>;
     converter = std::make_shared<StepNode<Sig, decltype(convert)>>(
-        type_name(typeid(From)) + " -> " + type_name(typeid(To)), NodeKind::transform,
-        NodeOptions{}, convert);
+        type_name(typeid(From)) + " -> " + type_name(typeid(To)), NodeOptions{}, convert);
   }
   add_edge(out.flow, out.node, out.port, in.flow, in.node, in.port, std::move(converter));
 }

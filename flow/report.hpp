@@ -29,15 +29,14 @@ struct AdaptiveReport {
   std::size_t changes = 0;       // how often the run moved the limit
 };
 
-// One node's items. For one-to-one nodes, filters and sinks the balance is exact:
+// What a node did to its items: one call's counts, or a whole run's. For one-to-one nodes,
+// filters and sinks the balance is exact:
 //   in == out + filtered + failed + cancelled
 // (a one-to-many node's `out` counts what it emitted; its inputs balance the same way with
 // `out` replaced by the inputs that emitted something). See docs/errors.md.
-struct NodeReport {
-  std::string name;
-  std::string kind;       // source, transform, filter, expand, sink, fan_in, branch, repeat, batch
-  std::uint64_t in = 0;   // items received
-  std::uint64_t out = 0;  // items emitted; for sinks, items consumed
+struct ItemCounts {
+  std::uint64_t in = 0;        // items received
+  std::uint64_t out = 0;       // items emitted; for sinks, items consumed
   std::uint64_t filtered = 0;  // dropped on purpose: filter, empty expansion, incomplete fan-in
   std::uint64_t failed = 0;    // items whose call threw (after any retries), under any policy
   std::uint64_t skipped = 0;   // of those, dropped by OnError::skip
@@ -46,7 +45,32 @@ struct NodeReport {
   std::uint64_t cancelled = 0;      // received but not processed: the run was stopping
   std::uint64_t errors = 0;         // exceptions recovered from (repeat without stop_on_error)
   std::uint64_t waits = 0;          // calls that waited for a resource: a shared lock, a pool lease
-  std::chrono::nanoseconds wait_time{0};   // time those calls waited
+  std::chrono::nanoseconds wait_time{0};  // time those calls waited
+
+  // Calls `f` on each count of `counts` (an ItemCounts, const or not) in declaration order:
+  // code that adds, stores or compares counts names the fields once, here.
+  template <class Counts, class F>
+  static void each(Counts& counts, F&& f) {
+    f(counts.in);
+    f(counts.out);
+    f(counts.filtered);
+    f(counts.failed);
+    f(counts.skipped);
+    f(counts.dead_lettered);
+    f(counts.retries);
+    f(counts.cancelled);
+    f(counts.errors);
+    f(counts.waits);
+    f(counts.wait_time);
+  }
+  static constexpr std::size_t kCounts = 11;
+  bool operator==(const ItemCounts&) const = default;
+};
+
+// One node's report: its name and kind, its items, and what else the run knows of it.
+struct NodeReport : ItemCounts {
+  std::string name;
+  std::string kind;  // source, transform, filter, expand, sink, fan_in, branch, repeat, batch
   std::vector<NodeCounter> counters;       // the callable's counters(), grown during this run
   std::optional<AdaptiveReport> adaptive;  // nodes with a concurrency range only
 };

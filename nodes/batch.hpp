@@ -14,16 +14,32 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
-#include <flow/detail/batch_node.hpp>
 #include <flow/emitter.hpp>
+#include <flow/node_kind.hpp>
+#include <nodes/detail/batch_node.hpp>
 
 namespace aetherflow {
 
+// What batch<T>() returns: the spec Flow::node makes the node from (flow/node_kind.hpp).
 template <class T>
-detail::Batching<T> batch(std::size_t size, std::chrono::nanoseconds max_wait = {}) {
+struct Batching {
+  using input_type = T;
+  using output_type = std::vector<T>;
+  std::size_t size;
+  std::chrono::nanoseconds max_wait;  // zero: no time limit
+
+  std::shared_ptr<detail::NodeImpl> make(std::string name, NodeOptions options) const {
+    return std::make_shared<detail::BatchNode<T>>(std::move(name), options, size, max_wait);
+  }
+};
+
+template <class T>
+Batching<T> batch(std::size_t size, std::chrono::nanoseconds max_wait = {}) {
   return {size, max_wait};
 }
 

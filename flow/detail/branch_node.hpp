@@ -33,11 +33,19 @@ concept Hashable = requires(const K& k) {
   std::hash<K>{}(k);
 };
 
+// A branch routes items without calling user code on them but their key: error policies do
+// not apply. It always has routes, even with one.
+inline constexpr NodeTraits kBranchTraits{.label = "branch",
+                                          .noun = "branch_on",
+                                          .dot_shape = "diamond",
+                                          .item_calls = false,
+                                          .port_noun = "route"};
+
 template <class T, class Key, class KeyFn>
 class BranchNode final : public NodeImpl {
  public:
   BranchNode(std::string name, NodeOptions options, KeyFn key)
-      : NodeImpl(std::move(name), NodeKind::branch, options), key_(std::move(key)) {
+      : NodeImpl(std::move(name), kBranchTraits, options), key_(std::move(key)) {
     inputs_ = {&typeid(T)};
     output_ = &typeid(T);
   }
@@ -59,6 +67,12 @@ class BranchNode final : public NodeImpl {
     return *otherwise_;
   }
 
+  Shape shape() const override { return Shape::routes; }
+  void check(std::vector<std::string>& problems) const override {
+    if (port_keys_.empty())
+      problems.push_back(
+          fmt::format("branch_on '{}' has no routes: add route.when(key) >> node", name()));
+  }
   std::size_t output_ports() const override { return port_keys_.size(); }
   std::string port_label(std::size_t port) const override {
     return port_keys_[port] ? key_text(*port_keys_[port]) : "otherwise";

@@ -20,9 +20,13 @@
 
 namespace aetherflow::detail {
 
-// Largest number of branches a fan-in joins: oneTBB's join_node takes at most ten ports, and
-// the compiler instantiates one join per arity.
-inline constexpr std::size_t kMaxFanIn = 8;
+// A fan-in calls its callable once per set of branch values, not once per item of one input:
+// error policies do not apply, and it needs a join of its own.
+inline constexpr NodeTraits kFanInTraits{.label = "fan_in",
+                                         .noun = "fan-in",
+                                         .dot_shape = "invtrapezium",
+                                         .item_calls = false,
+                                         .adaptable = false};
 
 template <class T>
 struct unwrap_optional {
@@ -47,7 +51,7 @@ struct FanInSignature {
   using params = typename callable_args<F>::args;
   using result = typename callable_args<F>::result;
   static constexpr std::size_t arity = std::tuple_size_v<params>;
-  static_assert(arity >= 2 && arity <= kMaxFanIn,
+  static_assert(arity >= 2 && arity <= kMaxJoinInputs,
                 "aetherflow: a fan-in joins from 2 to 8 branches (one parameter per branch)");
   template <std::size_t I>
   using param = fan_in_param<std::tuple_element_t<I, params>>;
@@ -67,13 +71,16 @@ class FanInNode final : public NodeImpl {
   using Out = typename Sig::output;
 
   FanInNode(std::string name, NodeOptions options, F fn)
-      : NodeImpl(std::move(name), NodeKind::fan_in, options), fn_(std::move(fn)) {
+      : NodeImpl(std::move(name), kFanInTraits, options), fn_(std::move(fn)) {
     [this]<std::size_t... I>(std::index_sequence<I...>) {
       inputs_ = {&typeid(typename Sig::template value<I>)...};
     }
     (std::make_index_sequence<N>{});
     if constexpr (!std::is_void_v<Out>) output_ = &typeid(Out);
   }
+
+  // A join of one batch per branch, all of one sequence number.
+  Shape shape() const override { return Shape::join; }
 
   void process(std::span<const BatchHandle> in, std::span<BatchHandle> out,
                CallContext& ctx) const override {

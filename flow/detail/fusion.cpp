@@ -7,18 +7,8 @@ namespace {
 
 // Whether a node may share a oneTBB node with its neighbours in a chain (fusion.hpp).
 bool fusable(const NodeImpl& node) {
-  switch (node.kind()) {
-    case NodeKind::transform:
-    case NodeKind::filter:
-    case NodeKind::expand:
-    case NodeKind::repeat:
-    case NodeKind::sink:
-      break;
-    default:
-      return false;
-  }
-  return node.concurrency() == unlimited && !node.options().adaptive && !node.options().ordered &&
-         !node.multi_port();
+  return node.traits().fusable && node.shape() == Shape::step && node.concurrency() == unlimited &&
+         !node.options().adaptive;
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 #pragma once
-// The type-erased face of a node. Typed templates (step_node.hpp, fan_in_node.hpp, ...) turn a
-// user's callable into one of these; the compiler (compile.cpp) wires them into a oneTBB graph
-// and calls them once per batch, never per item.
+// The type-erased face of a node: the seam between node kinds and the run. Typed templates
+// (step_node.hpp, fan_in_node.hpp, nodes/detail/batch_node.hpp, ...) turn a user's callable into
+// one of these; the run (run/wiring.cpp) wires each by its shape() into a oneTBB graph and calls
+// it once per batch, never per item. docs/extending.md adds a kind.
 
 #include <atomic>
 #include <chrono>
@@ -23,27 +24,44 @@
 
 namespace aetherflow::detail {
 
-enum class NodeKind { source, transform, filter, expand, sink, fan_in, branch, repeat, batch };
-const char* to_string(NodeKind kind) noexcept;
+// How the run wires a node into oneTBB (flow/detail/run/wiring.cpp): a few shapes serve every
+// node kind, so a new kind picks one instead of teaching the run about itself.
+enum class Shape {
+  source,   // an input_node behind its gate's limiter (back-pressure)
+  step,     // one function_node, one input, at most one output: may join a fused chain
+  ordered,  // a serial function_node that restores source order first (an ordered sink)
+  routes,   // a function_node putting into a broadcast_node per output port: branches, dead
+            // letters, and nodes that emit outside their calls (NodeImpl::holds_items)
+  join,     // a key_matching join_node pairing one batch per input, then a function_node
+};
+
+// Largest number of inputs a join takes: oneTBB's join_node takes at most ten ports, and the
+// run instantiates one join per arity.
+inline constexpr std::size_t kMaxJoinInputs = 8;
+
+// What a node kind does to the slots of the items it emits, which decides what may follow it
+// (plan.cpp): fan-ins pair items by slot, and ordered sinks order them by sequence number.
+enum class Slots {
+  kept,        // each output item keeps its input's slot, at most one item per slot
+  multiplied,  // several output items may share a slot (one-to-many)
+  regrouped,   // outputs mix items of different source batches (a batch node's groups)
+};
+
+// What the plan, the run and the DOT output ask of a node kind. Each kind states it once, in
+// its own file (step_node.hpp, fan_in_node.hpp, ...): nothing switches on the kind.
+struct NodeTraits {
+  const char* label;  // in reports and DOT: "transform", "batch", ...
+  const char* noun;   // in messages: "the one-to-many node 'x'"
+  const char* dot_shape = "box";
+  bool item_calls = true;  // calls user code once per item: on_error and retry apply
+  bool fusable = false;    // may share a oneTBB node with its neighbours (fusion.hpp)
+  bool adaptable = true;   // may take a concurrency range (NodeOptions::adaptive)
+  Slots slots = Slots::kept;
+  const char* port_noun = nullptr;  // its output ports in messages: "route 'GET' of ..."
+};
 
 // Readable name of a type, for messages and DOT ("std::string", not "NSt7__cxx1112basic...").
 std::string type_name(const std::type_info& type);
-
-// What a node's call did to the items of one batch. Plain counters, added to the run's
-// atomic totals once per batch.
-struct ItemCounts {
-  std::uint64_t in = 0;   // items received
-  std::uint64_t out = 0;  // items emitted (sinks: items consumed)
-  std::uint64_t filtered =
-      0;                      // items dropped on purpose (filter, empty expansion, incomplete join)
-  std::uint64_t failed = 0;   // items whose call threw (after any retries)
-  std::uint64_t skipped = 0;  // of those, dropped (OnError::skip)
-  std::uint64_t dead_lettered = 0;  // of those, sent to the dead letters
-  std::uint64_t retries = 0;        // attempts after the first
-  std::uint64_t cancelled = 0;      // received but not processed: the run was stopping
-  std::uint64_t errors = 0;         // exceptions caught and recovered from (repeat without stop)
-  Waits waits;                      // on locks of shared resources and on empty pools
-};
 
 class NodeImpl;
 
@@ -65,7 +83,8 @@ struct ResourceNeed;
 
 // Per call of a node on one batch.
 struct CallContext {
-  ItemCounts counts;
+  ItemCounts counts;  // its waits are folded in from `waits` when the call ends
+  Waits waits;        // on locks of shared resources and on empty pools (contexts/)
   std::span<ProviderBase* const> resources;  // one per resource the node needs, in order
   const std::atomic<bool>* stop = nullptr;   // the run's stop flag: set, leave items unprocessed
   RunControl* run = nullptr;
@@ -127,25 +146,28 @@ std::vector<NodeCounter> callable_counters(const F& fn) {
 
 class NodeImpl {
  public:
-  NodeImpl(std::string name, NodeKind kind, NodeOptions options)
-      : name_(std::move(name)), kind_(kind), options_(options) {}
+  NodeImpl(std::string name, const NodeTraits& traits, NodeOptions options)
+      : name_(std::move(name)), traits_(&traits), options_(options) {}
   virtual ~NodeImpl() = default;
 
   const std::string& name() const noexcept { return name_; }
-  NodeKind kind() const noexcept { return kind_; }
+  const NodeTraits& traits() const noexcept { return *traits_; }
   const NodeOptions& options() const noexcept { return options_; }
   // Concurrency after defaults: nodes without an output (sinks, fan-ins into nothing) and
   // ordered sinks serial, others unlimited.
   std::size_t concurrency() const noexcept;
+  // How the run wires it: a step, or routes when it emits on more than its one output (a
+  // branch's routes, dead letters) or outside its calls (a node that holds items).
+  virtual Shape shape() const {
+    return holds_items() || output_ports() > (output_ ? 1u : 0u) ? Shape::routes : Shape::step;
+  }
+  // The node's own declaration problems, for the flow's FlowError (plan.cpp): a batch size of
+  // zero, say. The flow's structure and error policies are checked for every node alike.
+  virtual void check(std::vector<std::string>& /*problems*/) const {}
 
   const std::vector<const std::type_info*>& input_types() const noexcept { return inputs_; }
   const std::type_info* output_type() const noexcept { return output_; }  // null: no output
   virtual std::size_t output_ports() const { return output_ ? 1 : 0; }
-  // Emits on more than its one output (a branch's routes, dead letters), or outside its calls
-  // (a node that holds items): the executor gives it a broadcast node per port to put into.
-  bool multi_port() const {
-    return kind_ == NodeKind::branch || holds_items() || output_ports() > (output_ ? 1u : 0u);
-  }
   // The item type leaving `port`: the output type, but for a dead-letter port.
   virtual const std::type_info* port_type(std::size_t /*port*/) const { return output_; }
   virtual std::string port_label(std::size_t /*port*/) const { return {}; }
@@ -181,7 +203,7 @@ class NodeImpl {
 
  private:
   std::string name_;
-  NodeKind kind_;
+  const NodeTraits* traits_;
   NodeOptions options_;
 };
 

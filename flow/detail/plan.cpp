@@ -13,6 +13,7 @@
 #include <boost/graph/topological_sort.hpp>
 
 #include <flow/detail/duration_text.hpp>
+#include <flow/detail/error_policy.hpp>
 #include <flow/errors.hpp>
 
 namespace aetherflow::detail {
@@ -40,8 +41,9 @@ std::string type_of(const std::type_info* type) {
 
 // Names an output port for messages: "'parse'" or "route 'GET' of 'by_method'".
 std::string output_name(const NodeImpl& node, std::size_t port) {
-  if (node.kind() == NodeKind::branch)
-    return fmt::format("route '{}' of branch_on {}", node.port_label(port), quoted(node));
+  if (const char* noun = node.traits().port_noun)
+    return fmt::format("{} '{}' of {} {}", noun, node.port_label(port), node.traits().noun,
+                       quoted(node));
   if (const std::string label = node.port_label(port); !label.empty())
     return fmt::format("{} of {}", label, quoted(node));
   return quoted(node);
@@ -62,38 +64,11 @@ void check_adaptive(const FlowData& flow, std::vector<std::string>& problems) {
           "{}: an adaptive range needs 1 <= min <= max (here {} to {}) and a window of at least "
           "one call",
           quoted(node), adaptive->min, adaptive->max));
-    const NodeKind kind = node.kind();
-    if (kind == NodeKind::source || kind == NodeKind::fan_in || kind == NodeKind::batch ||
-        node.options().ordered)
+    if (!node.traits().adaptable || node.options().ordered)
       problems.push_back(fmt::format(
           "{} ({}{}) cannot adapt its concurrency: adaptive applies to one-input nodes "
           "(transform, filter, one-to-many, sink, repeat, branch_on), not to ordered sinks",
-          quoted(node), to_string(kind), node.options().ordered ? ", ordered" : ""));
-  }
-}
-
-// Error policies other than the default apply where a call is one input item at a time.
-void check_error_policies(const FlowData& flow, std::vector<std::string>& problems) {
-  for (const auto& decl : flow.nodes) {
-    const NodeImpl& node = *decl.impl;
-    const NodeOptions& o = node.options();
-    const bool one_input = node.kind() != NodeKind::source && node.kind() != NodeKind::fan_in &&
-                           node.kind() != NodeKind::branch;
-    if (!one_input && (o.on_error != OnError::fail || o.retry))
-      problems.push_back(fmt::format(
-          "{} ({}) sets on_error or retry, which apply to one-input nodes only (transform, "
-          "filter, one-to-many, sink, repeat)",
-          quoted(node), to_string(node.kind())));
-    if (o.ordered && o.on_error == OnError::dead_letter)
-      problems.push_back(
-          fmt::format("{} is an ordered sink: it cannot send dead letters", quoted(node)));
-  }
-  for (const auto& e : flow.edges) {
-    const NodeImpl& from = *flow.nodes[e.from].impl;
-    if (e.from_port >= from.output_ports())
-      problems.push_back(
-          fmt::format("the dead letters of {} are connected, but its on_error is not dead_letter",
-                      quoted(from)));
+          quoted(node), node.traits().label, node.options().ordered ? ", ordered" : ""));
   }
 }
 
@@ -114,7 +89,7 @@ void check_ports(const FlowData& flow, std::vector<std::string>& problems) {
       const auto edges = std::count_if(flow.edges.begin(), flow.edges.end(), [&](const auto& e) {
         return e.to == id && e.to_port == port;
       });
-      if (node.kind() == NodeKind::fan_in && edges != 1) {
+      if (node.shape() == Shape::join && edges != 1) {
         problems.push_back(fmt::format(
             "input {} ({}) of fan-in {} has {} edges: each input of a fan-in takes exactly one "
             "branch",
@@ -124,9 +99,7 @@ void check_ports(const FlowData& flow, std::vector<std::string>& problems) {
             fmt::format("input of {} ({}) is not connected", quoted(node), type_of(inputs[port])));
       }
     }
-    if (node.kind() == NodeKind::branch && node.output_ports() == 0)
-      problems.push_back(
-          fmt::format("branch_on {} has no routes: add route.when(key) >> node", quoted(node)));
+    node.check(problems);
     for (std::size_t port = 0; port < node.output_ports() && !decl.discarded; ++port) {
       const bool used = std::any_of(flow.edges.begin(), flow.edges.end(), [&](const auto& e) {
         return e.from == id && e.from_port == port;
@@ -136,7 +109,7 @@ void check_ports(const FlowData& flow, std::vector<std::string>& problems) {
             "output of {} ({}) goes nowhere: connect it, or call .discard() on the node",
             output_name(node, port), type_of(node.port_type(port))));
     }
-    if (node.options().ordered && node.kind() != NodeKind::sink)
+    if (node.options().ordered && node.shape() != Shape::ordered)
       problems.push_back(fmt::format("{} is ordered but is not a sink: only sinks deliver in order",
                                      quoted(node)));
   }
@@ -188,7 +161,7 @@ void check_reachable(const FlowData& flow, const Graph& g, std::vector<std::stri
   std::vector<bool> reached(flow.nodes.size(), false);
   std::queue<std::size_t> todo;
   for (std::size_t v = 0; v < flow.nodes.size(); ++v)
-    if (flow.nodes[v].impl->kind() == NodeKind::source) {
+    if (flow.nodes[v].impl->shape() == Shape::source) {
       reached[v] = true;
       todo.push(v);
     }
@@ -225,7 +198,7 @@ std::vector<Lineage> trace_lineage(const FlowData& flow, const std::vector<std::
   for (auto v : order) {
     const NodeImpl& node = *flow.nodes[v].impl;
     Lineage& mine = lineage[v];
-    if (node.kind() == NodeKind::source) {
+    if (node.shape() == Shape::source) {
       mine.sources = {v};
       continue;
     }
@@ -243,14 +216,12 @@ std::vector<Lineage> trace_lineage(const FlowData& flow, const std::vector<std::
       }
       if (mine.regrouped_by.empty()) mine.regrouped_by = in.regrouped_by;
     }
-    if (node.kind() == NodeKind::expand || node.kind() == NodeKind::batch) {
+    if (node.traits().slots != Slots::kept) {
       mine.unique_slots = false;
-      mine.why_not_unique =
-          fmt::format("the {} node '{}'", node.kind() == NodeKind::batch ? "batch" : "one-to-many",
-                      node.name());
+      mine.why_not_unique = fmt::format("the {} node '{}'", node.traits().noun, node.name());
     }
-    if (node.kind() == NodeKind::batch) mine.regrouped_by = node.name();
-    if (node.kind() == NodeKind::fan_in) {
+    if (node.traits().slots == Slots::regrouped) mine.regrouped_by = node.name();
+    if (node.shape() == Shape::join) {
       for (std::size_t port = 0; port < inputs.size(); ++port) {
         const Lineage* in = inputs[port];
         if (!in) continue;  // reported by check_ports
@@ -292,7 +263,7 @@ Plan make_plan(const FlowData& flow) {
   std::vector<std::string> problems;
   check_names(flow, problems);
   check_ports(flow, problems);
-  check_error_policies(flow, problems);
+  check_error_policies(flow, problems);  // error_policy.cpp
   check_adaptive(flow, problems);
   const Graph g = model(flow);
   const bool acyclic = check_cycles(flow, g, problems);
@@ -310,21 +281,6 @@ Plan make_plan(const FlowData& flow) {
 }
 
 namespace {
-const char* shape(NodeKind kind) {
-  switch (kind) {
-    case NodeKind::source:
-      return "invhouse";
-    case NodeKind::sink:
-      return "house";
-    case NodeKind::fan_in:
-      return "invtrapezium";
-    case NodeKind::branch:
-      return "diamond";
-    default:
-      return "box";
-  }
-}
-
 std::string escaped(const std::string& text) {
   std::string out;
   for (char c : text) {
@@ -335,7 +291,7 @@ std::string escaped(const std::string& text) {
 }
 
 std::string concurrency_text(const NodeImpl& node) {
-  if (node.kind() == NodeKind::source) return "serial";
+  if (node.shape() == Shape::source) return "serial";
   const auto c = node.concurrency();
   return c == unlimited ? "unlimited" : c == serial ? "serial" : "max " + std::to_string(c);
 }
@@ -356,7 +312,7 @@ std::string to_dot(const FlowData& flow, const Profile* profile) {
       << "\" {\n  rankdir=TB;\n  node [fontname=\"Helvetica\", style=filled, fillcolor=white];\n";
   for (auto [it, end] = boost::vertices(g); it != end; ++it) {
     const NodeImpl& node = *flow.nodes[*it].impl;
-    std::string about = to_string(node.kind());
+    std::string about = node.traits().label;
     if (auto extra = node.detail_label(); !extra.empty()) about += " " + extra;
     about += " · " + concurrency_text(node);
     if (node.options().ordered) about += " · ordered";
@@ -370,15 +326,15 @@ std::string to_dot(const FlowData& flow, const Profile* profile) {
       if (node.name() == profile->bottleneck) attributes += ", penwidth=3, color=red";
     }
     dot << "  n" << *it << " [label=\"" << escaped(node.name()) << "\\n"
-        << about << "\", shape=" << shape(node.kind()) << attributes << "];\n";
+        << about << "\", shape=" << node.traits().dot_shape << attributes << "];\n";
   }
   for (auto [it, end] = boost::edges(g); it != end; ++it) {
     const EdgeDecl& e = flow.edges[g[*it]];
     const NodeImpl& from = *flow.nodes[e.from].impl;
     const NodeImpl& to = *flow.nodes[e.to].impl;
     std::vector<std::string> label;
-    if (from.kind() == NodeKind::branch) label.push_back(from.port_label(e.from_port));
-    if (to.kind() == NodeKind::fan_in) label.push_back("in " + std::to_string(e.to_port + 1));
+    if (auto port = from.port_label(e.from_port); !port.empty()) label.push_back(port);
+    if (to.shape() == Shape::join) label.push_back("in " + std::to_string(e.to_port + 1));
     if (e.converter) label.push_back("as " + type_of(to.input_types()[e.to_port]));
     dot << "  n" << e.from << " -> n" << e.to;
     if (!label.empty())

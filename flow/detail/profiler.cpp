@@ -68,16 +68,16 @@ Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport&
     NodeProfile n;
     n.name = impl.name();
     n.kind = counted.kind;
-    n.concurrency_limit = impl.kind() == NodeKind::source ? serial
-                          : counted.adaptive              ? counted.adaptive->limit
-                                                          : impl.concurrency();
+    n.concurrency_limit = impl.shape() == Shape::source ? serial
+                          : counted.adaptive            ? counted.adaptive->limit
+                                                        : impl.concurrency();
     n.ordered = impl.options().ordered;
     n.calls = r.call_latency.count();
     n.items_in = counted.in;
     n.items_out = counted.out;
     n.errors = counted.failed + counted.errors;
     n.busy_ns = ns(r.call_latency.sum());
-    const std::uint64_t items = impl.kind() == NodeKind::source ? counted.out : counted.in;
+    const std::uint64_t items = impl.shape() == Shape::source ? counted.out : counted.in;
     n.per_item_ns = items ? n.busy_ns / items : 0;
     n.call_latency = r.call_latency.summary(ns_per_tick);
     n.queue_wait = r.queue_wait.summary(ns_per_tick);

@@ -1,23 +1,24 @@
 #pragma once
-// What the executor records when a run is profiled, and the analysis that turns it into a
+// What the run records when it is profiled, as an observer of every node's calls
+// (run/call_observer.hpp), and the analysis that turns it into a
 // Profile. Per node call (a batch): two reads of the CPU's timestamp counter, and plain
 // counters and a trace event in the calling worker's own slot: nothing shared, no atomics.
 // Slots are merged, ticks converted to nanoseconds, and peak concurrency found from the trace's
 // intervals when the run ends.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <vector>
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-#endif
 
 #include <oneapi/tbb/task_arena.h>
 
 #include <flow/detail/flow_data.hpp>
 #include <flow/detail/histogram.hpp>
 #include <flow/detail/plan.hpp>
+#include <flow/detail/run/call_clock.hpp>
+#include <flow/detail/run/call_observer.hpp>
 #include <flow/profile.hpp>
 #include <flow/report.hpp>
 
@@ -25,42 +26,32 @@ namespace aetherflow::detail {
 
 class ProviderBase;
 
-class Profiler {
+class Profiler final : public CallObserver {
  public:
   // Readies the profiler for a new run: counters zeroed, trace emptied, buffers kept.
   void start(std::size_t nodes, std::size_t threads, std::size_t max_trace_events);
 
-  // A timestamp in ticks: the CPU's timestamp counter where there is one (about 7 ns to read),
-  // else steady_clock nanoseconds.
-  static std::uint64_t now() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    return __rdtsc();
-#else
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                          std::chrono::steady_clock::now().time_since_epoch())
-                                          .count());
-#endif
-  }
+  // A timestamp in ticks: the clock observers of calls are given (call_clock.hpp).
+  static std::uint64_t now() noexcept { return CallClock::now(); }
 
-  // That call ended; returns the end time, which is also when its outputs became ready.
-  // `ready`: when its batch became ready for the node (0: unknown). `emitted`: for a sink,
-  // when the source emitted the batch (0: not a sink), for end-to-end latency. `waited_ns`:
-  // how long the call waited for shared resources' locks and pools.
-  std::uint64_t end(std::size_t node, std::uint64_t start, std::uint64_t ready,
-                    std::uint64_t emitted, std::uint64_t items, std::uint64_t waited_ns) noexcept {
-    const std::uint64_t stop = now();
+  // A call ended: its latency, its queue wait (from when its input became ready), for a sink
+  // the end-to-end latency of its source batch, and maybe a trace event.
+  void call_ended(const ObservedCall& call) noexcept override {
     Slot& s = slot();
-    NodeRecord& r = s.nodes[node];
-    r.call_latency.record(stop - start);  // also the node's calls and busy time
-    if (ready != 0 && start >= ready) r.queue_wait.record(start - ready);
-    if (emitted != 0 && stop >= emitted) s.end_to_end.record(stop - emitted);
+    NodeRecord& r = s.nodes[call.node];
+    r.call_latency.record(call.end - call.start);  // also the node's calls and busy time
+    if (call.ready != 0 && call.start >= call.ready) r.queue_wait.record(call.start - call.ready);
+    const bool sink = call.impl.output_type() == nullptr;
+    if (sink && call.emitted != 0 && call.end >= call.emitted)
+      s.end_to_end.record(call.end - call.emitted);
     if (s.sampled_call() && trace_capacity_ != 0) {
-      s.trace.push_back({static_cast<std::uint32_t>(node),
-                         static_cast<std::uint32_t>(&s - slots_.data()), start, stop - start,
-                         static_cast<std::uint32_t>(items), waited_ns});
+      const std::uint64_t items = std::max(call.counts.in, call.counts.out);
+      s.trace.push_back({static_cast<std::uint32_t>(call.node),
+                         static_cast<std::uint32_t>(&s - slots_.data()), call.start,
+                         call.end - call.start, static_cast<std::uint32_t>(items),
+                         static_cast<std::uint64_t>(call.counts.wait_time.count())});
       if (s.trace.size() >= trace_capacity_) s.thin();
     }
-    return stop;
   }
 
   Profile build(const FlowData& flow, const Plan& plan, const RunReport& report,

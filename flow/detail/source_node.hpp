@@ -16,13 +16,21 @@
 
 namespace aetherflow::detail {
 
+// A source reads; it calls no user code per item, and oneTBB runs it one read at a time.
+inline constexpr NodeTraits kSourceTraits{.label = "source",
+                                          .noun = "source",
+                                          .dot_shape = "invhouse",
+                                          .item_calls = false,
+                                          .adaptable = false};
+
 template <class T>
 class SourceNode : public NodeImpl {
  public:
   explicit SourceNode(std::string name, NodeOptions options)
-      : NodeImpl(std::move(name), NodeKind::source, options) {
+      : NodeImpl(std::move(name), kSourceTraits, options) {
     output_ = &typeid(T);
   }
+  Shape shape() const override { return Shape::source; }
 };
 
 template <class View>

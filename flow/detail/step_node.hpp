@@ -10,12 +10,37 @@
 
 #include <flow/dead_letter.hpp>
 #include <flow/detail/batch.hpp>
+#include <flow/detail/error_policy.hpp>
 #include <flow/detail/node_impl.hpp>
 #include <flow/detail/resource_args.hpp>
 #include <flow/detail/signature.hpp>
 #include <flow/errors.hpp>
 
 namespace aetherflow::detail {
+
+// The one-input kinds, as the plan and the run see them (NodeTraits).
+inline constexpr NodeTraits kTransformTraits{
+    .label = "transform", .noun = "transform", .fusable = true};
+inline constexpr NodeTraits kFilterTraits{.label = "filter", .noun = "filter", .fusable = true};
+inline constexpr NodeTraits kExpandTraits{
+    .label = "expand", .noun = "one-to-many", .fusable = true, .slots = Slots::multiplied};
+inline constexpr NodeTraits kSinkTraits{
+    .label = "sink", .noun = "sink", .dot_shape = "house", .fusable = true};
+inline constexpr NodeTraits kRepeatTraits{.label = "repeat", .noun = "repeat", .fusable = true};
+
+constexpr const NodeTraits& step_traits(StepKind kind) noexcept {
+  switch (kind) {
+    case StepKind::filter:
+      return kFilterTraits;
+    case StepKind::expand:
+      return kExpandTraits;
+    case StepKind::sink:
+      return kSinkTraits;
+    case StepKind::transform:
+      break;
+  }
+  return kTransformTraits;
+}
 
 // Sig describes the user's callable (StepSignature); F is what is called, the callable itself
 // or a wrapper around it with the same input and output.
@@ -25,19 +50,23 @@ class StepNode : public NodeImpl {
   using In = typename Sig::input;
   using Out = typename Sig::output;
 
-  StepNode(std::string name, NodeKind kind, NodeOptions options, F fn)
-      : NodeImpl(std::move(name), kind, std::move(options)), fn_(std::move(fn)) {
+  StepNode(std::string name, NodeOptions options, F fn,
+           const NodeTraits& traits = step_traits(Sig::kind))
+      : NodeImpl(std::move(name), traits, std::move(options)), fn_(std::move(fn)) {
     inputs_ = {&typeid(In)};
     if constexpr (!std::is_void_v<Out>) output_ = &typeid(Out);
-    if (keeps_failed_items() && !std::is_copy_constructible_v<In>)
-      throw Error(fmt::format(
-          "node '{}': retry and dead_letter keep each item until its call succeeds, which takes "
-          "a copy, but {} cannot be copied",
-          this->name(), type_name(typeid(In))));
   }
 
+  // An ordered sink restores source order before its calls.
+  Shape shape() const override {
+    if (kind == StepKind::sink && options().ordered) return Shape::ordered;
+    return NodeImpl::shape();
+  }
+  void check(std::vector<std::string>& problems) const override {
+    check_failed_items_copyable<In>(*this, problems);
+  }
   std::size_t output_ports() const override {
-    return (output_ ? 1 : 0) + (options().on_error == OnError::dead_letter ? 1 : 0);
+    return (output_ ? 1 : 0) + (has_dead_letters(options()) ? 1 : 0);
   }
   const std::type_info* port_type(std::size_t port) const override {
     return port == dead_letter_port() ? &typeid(DeadLetter<In>) : output_;
@@ -68,23 +97,6 @@ class StepNode : public NodeImpl {
 
   // The dead letters leave after the output, if there is one.
   std::size_t dead_letter_port() const noexcept { return output_ ? 1 : 0; }
-  // Retry and dead_letter need a failed item intact: the body gets a copy or a const view.
-  bool keeps_failed_items() const noexcept {
-    return options().retry || options().on_error == OnError::dead_letter;
-  }
-
-  // After attempt `attempt` on an item threw `error`: whether to try again, after the retry
-  // delay, or give up on the item, or leave it as the run is stopping.
-  enum class Next { retry, give_up, leave };
-  Next after_failure(std::size_t attempt, const std::exception_ptr& error, CallContext& ctx) const {
-    const auto& retry = options().retry;
-    if (ctx.stopping()) return Next::leave;
-    if (!retry || attempt > retry->retries) return Next::give_up;
-    if (retry->retryable && !retry->retryable(error)) return Next::give_up;
-    if (ctx.run) ctx.run->wait(retry->delay_before(attempt));
-    return ctx.stopping() ? Next::leave : Next::retry;
-  }
-
   // The common case of a chain, on its own tight loop: a one-to-one node keeping the item type,
   // on a batch of its own, with no resources, retries or error policy to apply. Every item
   // stays in its place, so slots are left as they are; the stop flag is read every 16 items.
@@ -153,7 +165,7 @@ class StepNode : public NodeImpl {
     // wrappers such as repeat take the call context instead.
     auto invoke = [&](auto&& item, auto&... extra) -> decltype(auto) {
       using Item = decltype(item);
-      return with_resources(resources, ctx.counts.waits, [&](auto&&... r) -> decltype(auto) {
+      return with_resources(resources, ctx.waits, [&](auto&&... r) -> decltype(auto) {
         if constexpr (std::is_invocable_v<F&, Item, CallContext&>)
           return fn_(std::forward<Item>(item), ctx);
         else
@@ -165,7 +177,7 @@ class StepNode : public NodeImpl {
     auto call = [&](auto&& item, auto&... extra) -> decltype(auto) {
       if constexpr (std::tuple_size_v < typename Sig::resources >> 0) {
         if (!locks.empty()) {
-          const CallLocks::Held held(locks.locks(), ctx.counts.waits);
+          const CallLocks::Held held(locks.locks(), ctx.waits);
           return invoke(std::forward<decltype(item)>(item), extra...);
         }
       }
@@ -183,10 +195,8 @@ class StepNode : public NodeImpl {
       ++kept;
     };
 
-    // Dead letters: one batch per call, like every port, so that fan-ins downstream pair.
-    Ref<Batch<DeadLetter<In>>> dead;
-    if (options().on_error == OnError::dead_letter) dead = derive_batch<DeadLetter<In>>(batch, 0);
-    const bool give = owned && !keeps_failed_items();  // may the body consume the item?
+    ItemFailures<In> failures(*this, batch);  // what the node's error policy makes of them
+    const bool give = owned && !keeps_failed_items(options());  // may the body consume items?
 
     // One attempt at item i.
     auto attempt_item = [&](std::size_t i) {
@@ -215,34 +225,15 @@ class StepNode : public NodeImpl {
         }
       });
     };
-    // Item i failed for good: the node's OnError decides.
-    std::size_t failed = 0;
-    auto fail_item = [&](std::size_t i, std::size_t attempts, const std::exception_ptr& error) {
-      ++failed;
-      switch (options().on_error) {
-        case OnError::fail:
-          ctx.failure = error;
-          ctx.failed_slot = batch.slots[i];
-          break;
-        case OnError::skip:
-          ++ctx.counts.skipped;
-          break;
-        case OnError::dead_letter:
-          ++ctx.counts.dead_lettered;
-          dead->push(
-              {take_item(batch.values[i], owned), name(), describe_exception(error), attempts},
-              batch.slots[i]);
-          break;
-      }
-    };
     // Item i's first attempt threw `error`: retries, then the policy. False: the item is left
     // unprocessed, as the run is stopping.
     auto recover = [&](std::size_t i, std::exception_ptr error) {
       for (std::size_t attempt = 1;; ++attempt) {
-        const Next next = after_failure(attempt, error, ctx);
+        using Next = typename ItemFailures<In>::Next;
+        const Next next = failures.after(attempt, error, ctx);
         if (next == Next::leave) return false;
         if (next == Next::give_up) {
-          fail_item(i, attempt, error);
+          failures.give_up(batch.values[i], batch.slots[i], owned, attempt, error, ctx);
           return true;
         }
         ++ctx.counts.retries;
@@ -276,9 +267,9 @@ class StepNode : public NodeImpl {
       }
     }
 
+    const std::uint64_t failed = ctx.counts.failed;  // given up on (ItemFailures::give_up)
     ctx.counts.in += n;
     ctx.counts.out += kept;
-    ctx.counts.failed += failed;
     ctx.counts.cancelled += n - i;
     if constexpr (kind == StepKind::filter || kind == StepKind::transform)
       ctx.counts.filtered += i - failed - kept;
@@ -287,7 +278,7 @@ class StepNode : public NodeImpl {
       target->values.erase(target->values.begin() + kept, target->values.end());
       target->slots.resize(kept);
     }
-    if (dead) out[dead_letter_port()] = std::move(dead);
+    failures.send(out, dead_letter_port());
     if constexpr (kind != StepKind::sink) out[0] = std::move(result);
   }
 
@@ -337,7 +328,9 @@ class RepeatCall {
 template <class Sig, class F>
 class RepeatNode final : public StepNode<Sig, RepeatCall<Sig, F>> {
  public:
-  using StepNode<Sig, RepeatCall<Sig, F>>::StepNode;
+  RepeatNode(std::string name, NodeOptions options, RepeatCall<Sig, F> call)
+      : StepNode<Sig, RepeatCall<Sig, F>>(std::move(name), options, std::move(call),
+                                          kRepeatTraits) {}
   std::string detail_label() const override { return fmt::format("x{}", this->body().times()); }
 };
 

@@ -10,6 +10,10 @@ bool later(const auto& a, const auto& b) {
 }  // namespace
 
 Timer::~Timer() {
+  stop();
+}
+
+void Timer::stop() {
   {
     std::lock_guard lock(mutex_);
     due_.clear();

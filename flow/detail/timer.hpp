@@ -28,6 +28,9 @@ class Timer {
   void expire_all();
   // Drops every pending action, and expects new ones again on their time.
   void reset();
+  // Drops every pending action and joins the thread, after the action it may be running: no
+  // action runs after this returns.
+  void stop();
 
  private:
   struct Due {

@@ -162,18 +162,24 @@ TEST(Batch, AFailureDownstreamDropsWhatIsHeldAndTheNextRunStartsEmpty) {
 
 TEST(Batch, MistakesAreClearErrors) {
   {
+    // Misuse of a batch node joins the flow's one FlowError, with every other problem.
     Flow flow("zero");
-    EXPECT_THROW(
-        {
-          try {
-            flow.node("group", batch<int>(0));
-          } catch (const Error& e) {
-            EXPECT_NE(std::string(e.what()).find("'group': batch size must be at least 1"),
-                      std::string::npos);
-            throw;
-          }
-        },
-        Error);
+    auto src = flow.source("n", numbers(10));
+    auto group = flow.node("group", batch<int>(0, -1ms), {.on_error = OnError::skip});
+    src >> group >> flow.node("keep", [](const std::vector<int>&) {});
+    try {
+      flow.run({.batch_size = std::size_t{1} << 30});
+      FAIL() << "expected a FlowError";
+    } catch (const FlowError& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(e.problems().size(), 4u) << what;
+      EXPECT_NE(what.find("'group': batch size must be at least 1"), std::string::npos) << what;
+      EXPECT_NE(what.find("'group': batch max_wait must not be negative"), std::string::npos)
+          << what;
+      EXPECT_NE(what.find("'group' (batch) sets on_error or retry"), std::string::npos) << what;
+      EXPECT_NE(what.find("RunOptions::batch_size 1073741824 is out of range"), std::string::npos)
+          << what;
+    }
   }
   {
     Flow flow("ordered");
@@ -214,8 +220,8 @@ TEST(Batch, MistakesAreClearErrors) {
     src >> group >> flow.node("keep", [](const std::vector<int>&) {});
     try {
       flow.run({.checkpoint = {.path = checkpoint.path()}});
-      FAIL() << "expected an Error";
-    } catch (const Error& e) {
+      FAIL() << "expected a FlowError";
+    } catch (const FlowError& e) {
       EXPECT_NE(std::string(e.what()).find("node 'group' holds items between calls"),
                 std::string::npos)
           << e.what();

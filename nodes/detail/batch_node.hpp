@@ -1,8 +1,9 @@
 #pragma once
 // The node behind aetherflow::batch (nodes/batch.hpp): groups items into vectors of `size`. A
 // group leaves when it is full, when `max_wait` has passed since its first item, and at the end
-// of the run. It is the one node that keeps items between calls, so the executor gives it two
-// ways to emit outside a call (NodeImpl::flush): a timer for max_wait, and the end of stream.
+// of the run. It keeps items between calls, so the run gives it two ways to emit outside a call
+// (NodeImpl::flush): a timer for max_wait, and the end of stream. A whole node kind in one
+// file, written on the public seam (flow/node_kind.hpp) as a user's kind would be.
 
 #include <chrono>
 #include <cstddef>
@@ -15,19 +16,16 @@
 
 #include <fmt/format.h>
 
-#include <flow/detail/batch.hpp>
-#include <flow/detail/node_impl.hpp>
-#include <flow/detail/signature.hpp>
-#include <flow/errors.hpp>
+#include <flow/node_kind.hpp>
 
 namespace aetherflow::detail {
 
-// What aetherflow::batch<T>(size, max_wait) returns, for Flow::node to declare the node.
-template <class T>
-struct Batching {
-  std::size_t size;
-  std::chrono::nanoseconds max_wait;  // zero: no time limit
-};
+// Groups mix items of different source batches, and the node calls no user code per item.
+inline constexpr NodeTraits kBatchTraits{.label = "batch",
+                                         .noun = "batch",
+                                         .item_calls = false,
+                                         .adaptable = false,
+                                         .slots = Slots::regrouped};
 
 template <class T>
 class BatchNode final : public NodeImpl {
@@ -35,20 +33,19 @@ class BatchNode final : public NodeImpl {
   using Group = std::vector<T>;
   using Clock = std::chrono::steady_clock;
 
-  BatchNode(std::string name, NodeOptions options, Batching<T> batching)
-      : NodeImpl(std::move(name), NodeKind::batch, serial_unless_set(options)),
-        size_(batching.size),
-        max_wait_(batching.max_wait) {
+  BatchNode(std::string name, NodeOptions options, std::size_t size,
+            std::chrono::nanoseconds max_wait)
+      : NodeImpl(std::move(name), kBatchTraits, serial_unless_set(options)),
+        size_(size),
+        max_wait_(max_wait) {
     inputs_ = {&typeid(T)};
     output_ = &typeid(Group);
-    if (size_ == 0)
-      throw Error(fmt::format("node '{}': batch size must be at least 1", this->name()));
+  }
+
+  void check(std::vector<std::string>& problems) const override {
+    if (size_ == 0) problems.push_back(fmt::format("'{}': batch size must be at least 1", name()));
     if (max_wait_.count() < 0)
-      throw Error(fmt::format("node '{}': batch max_wait must not be negative", this->name()));
-    if (this->options().retry || this->options().on_error != OnError::fail)
-      throw Error(fmt::format(
-          "node '{}': a batch node calls no user code, so retry and on_error do not apply",
-          this->name()));
+      problems.push_back(fmt::format("'{}': batch max_wait must not be negative", name()));
   }
 
   bool holds_items() const override { return true; }
@@ -73,9 +70,8 @@ class BatchNode final : public NodeImpl {
           since_ = Clock::now();
           started = true;
         }
-        // Moved when the batch is this node's alone, else copied (signature.hpp).
-        with_item<T>(batch.values[i], !batch.shared,
-                     [this](T&& item) { pending_.push_back(std::move(item)); });
+        // Moved when the batch is this node's alone, else copied.
+        pending_.push_back(take_item(batch.values[i], !batch.shared));
         if (pending_.size() == size_) {
           emit(*groups, ctx);
           started = false;

@@ -1,0 +1,56 @@
+#include <flow/detail/run/holders.hpp>
+
+#include <algorithm>
+
+namespace aetherflow::detail {
+
+void Holders::add(GraphNodes& graph, const NodeRuntime& rt,
+                  std::vector<tf::broadcast_node<Msg>*> routes) {
+  auto& timed = graph.make<tf::function_node<int, tf::continue_msg>>(
+      tf::serial, [this, index = holders_.size()](int) {
+        std::lock_guard lock(mutex_);
+        if (timed_flushes_) flush(holders_[index], false);
+        return tf::continue_msg();
+      });
+  holders_.push_back({&rt, std::move(routes), &timed});
+}
+
+void Holders::flush_later(const NodeImpl& node, std::chrono::nanoseconds delay) {
+  const auto holder = std::find_if(holders_.begin(), holders_.end(),
+                                   [&](const Holder& h) { return h.rt->node == &node; });
+  state_.timer().at(std::chrono::steady_clock::now() + delay, [this, timed = holder->timed] {
+    std::lock_guard lock(mutex_);
+    if (timed_flushes_) timed->try_put(0);
+  });
+}
+
+void Holders::flush_held(tf::graph& graph) {
+  {
+    std::lock_guard lock(mutex_);
+    timed_flushes_ = false;
+  }
+  for (const Holder& h : holders_) {
+    if (state_.stopping()) return;
+    flush(h, true);
+    graph.wait_for_all();
+  }
+}
+
+void Holders::flush(const Holder& h, bool end_of_stream) {
+  std::vector<Msg> out(h.routes.size());
+  const std::uint64_t ready = calls_.guarded(
+      *h.rt, {}, [&](CallContext& ctx) { h.rt->node->flush(out, ctx, end_of_stream); });
+  Calls::prepare_outputs(*h.rt, out, ready);
+  for (std::size_t p = 0; p < out.size(); ++p)
+    if (out[p]) h.routes[p]->try_put(out[p]);
+}
+
+void Holders::drop_held() noexcept {
+  for (const Holder& h : holders_) {
+    ItemCounts dropped;
+    dropped.cancelled = h.rt->node->drop_held();
+    h.rt->counts->add(dropped);
+  }
+}
+
+}  // namespace aetherflow::detail

@@ -1,0 +1,60 @@
+#include <flow/detail/run/run_state.hpp>
+
+#include <fmt/format.h>
+#include <oneapi/tbb/task.h>
+
+#include <flow/detail/suspend.hpp>
+
+namespace aetherflow::detail {
+
+void RunState::stop_early(std::string reason, bool cancelled) {
+  {
+    std::lock_guard lock(mutex_);  // also so that a blocked wait() cannot miss the stop
+    if (stop_reason_.empty()) {
+      stop_reason_ = std::move(reason);
+      cancelled_ = cancelled;
+    }
+    stop_.store(true, std::memory_order_relaxed);
+  }
+  stopped_.notify_all();
+  timer_.expire_all();
+}
+
+void RunState::fail(const std::string& node, std::uint64_t item, const std::string& what,
+                    NodeError::Stage stage) {
+  stop_early(fmt::format("node '{}' failed", node), false);
+  std::lock_guard lock(mutex_);
+  if (failure_) return;
+  try {
+    std::throw_with_nested(NodeError(node, item, what, stage));
+  } catch (...) {
+    failure_ = std::current_exception();
+  }
+}
+
+std::exception_ptr RunState::failure() const {
+  std::lock_guard lock(mutex_);
+  return failure_;
+}
+
+RunState::Ending RunState::ending() const {
+  std::lock_guard lock(mutex_);
+  return {cancelled_, stop_reason_};
+}
+
+// The timer resumes the suspended task, on whichever thread is free, when the delay is over or
+// the run stops. Sanitized builds block instead (suspend.hpp).
+void RunState::wait(std::chrono::nanoseconds delay) {
+  if (stopping()) return;
+  if constexpr (kSuspendingWaits) {
+    oneapi::tbb::task::suspend([&](oneapi::tbb::task::suspend_point tag) {
+      timer_.at(std::chrono::steady_clock::now() + delay,
+                [tag] { oneapi::tbb::task::resume(tag); });
+    });
+  } else {
+    std::unique_lock lock(mutex_);
+    stopped_.wait_for(lock, delay, [this] { return stopping(); });
+  }
+}
+
+}  // namespace aetherflow::detail

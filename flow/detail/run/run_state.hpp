@@ -1,0 +1,76 @@
+#pragma once
+// The bottom of a run: what every other part of it reads or sets. The stop flag and why the
+// run stopped, its first failure, each node's item counts, the timer (retry delays, the
+// deadline, timed flushes) and the clock of the run's wall time. Everything else a run holds
+// (sources, holders, the wiring) points down to this, never the other way.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <string>
+
+#include <flow/detail/run/atomic_counts.hpp>
+#include <flow/detail/timer.hpp>
+#include <flow/errors.hpp>
+
+namespace aetherflow::detail {
+
+class RunState {
+ public:
+  explicit RunState(std::size_t nodes) : counts_(nodes) {}
+  RunState(const RunState&) = delete;
+  RunState& operator=(const RunState&) = delete;
+
+  // Set once the run stops early: sources stop, and nodes count what they still receive as
+  // cancelled. Node calls read it through CallContext::stop.
+  const std::atomic<bool>& stop_flag() const noexcept { return stop_; }
+  bool stopping() const noexcept { return stop_.load(std::memory_order_relaxed); }
+
+  // Stops the run early; calls waiting to retry wake up. The first reason is the one reported.
+  void stop_early(std::string reason, bool cancelled);
+  void cancel(std::string reason) { stop_early(std::move(reason), true); }
+  // Inside a catch block: the run stops, and it ends by throwing a NodeError naming `node` and
+  // `item`, with the exception being handled nested in it. The first failure is the one kept.
+  void fail(const std::string& node, std::uint64_t item, const std::string& what,
+            NodeError::Stage stage = NodeError::Stage::item);
+  // The first failure's NodeError (null: none).
+  std::exception_ptr failure() const;
+
+  // Waits `delay` or until the run stops, without holding the worker thread where oneTBB can
+  // suspend the task (suspend.hpp): the thread runs other work of the run meanwhile.
+  void wait(std::chrono::nanoseconds delay);
+
+  struct Ending {
+    bool cancelled = false;
+    std::string reason;
+  };
+  Ending ending() const;
+
+  AtomicItemCounts& counts(std::size_t node) noexcept { return counts_[node]; }
+  const AtomicItemCounts& counts(std::size_t node) const noexcept { return counts_[node]; }
+
+  Timer& timer() noexcept { return timer_; }
+  std::chrono::steady_clock::time_point start() const noexcept { return start_; }
+  std::chrono::nanoseconds elapsed() const {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
+                                                                start_);
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mutex_;         // guards the four below
+  std::condition_variable stopped_;  // wakes blocking waits (sanitized builds)
+  std::string stop_reason_;
+  bool cancelled_ = false;
+  std::exception_ptr failure_;
+  std::deque<AtomicItemCounts> counts_;  // per node id
+  const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  // Its actions reach into the rest of the run: the run stops it (Timer::stop) before any
+  // other part goes.
+  Timer timer_;
+};
+
+}  // namespace aetherflow::detail
