@@ -28,9 +28,19 @@ void add_edge(FlowData* from_flow, std::size_t from, std::size_t from_port, Flow
 }
 }  // namespace detail
 
-Flow::Flow(std::string name) : data_(std::make_unique<detail::FlowData>()) {
-  data_->name = std::move(name);
+namespace {
+std::unique_ptr<detail::FlowData> flow_data(std::string name) {
+  auto data = std::make_unique<detail::FlowData>();
+  data->name = std::move(name);
+  return data;
 }
+}  // namespace
+
+Flow::Flow(std::string name) : Flow(flow_data(std::move(name))) {}
+// The base is built first, from the pointer, then the data moves into its owner: the FlowData
+// stays where it is, so the builder's pointer to it holds for the flow's life, moves included.
+Flow::Flow(std::unique_ptr<detail::FlowData> data)
+    : FlowBuilder(data.get(), ""), data_(std::move(data)) {}
 Flow::Flow(Flow&&) noexcept = default;
 Flow& Flow::operator=(Flow&&) noexcept = default;
 Flow::~Flow() = default;
@@ -39,8 +49,18 @@ const std::string& Flow::name() const noexcept {
   return data_->name;
 }
 
-std::size_t Flow::add_node(std::shared_ptr<detail::NodeImpl> node) {
-  return data_->add(std::move(node));
+std::size_t FlowBuilder::add_node(std::shared_ptr<detail::NodeImpl> node) {
+  return flow_->add(std::move(node));
+}
+
+Scope FlowBuilder::scope(const std::string& name) {
+  if (name.empty() || name.find('/') != std::string::npos)
+    throw FlowError(flow_->name,
+                    {name.empty() ? "a scope needs a name: its nodes are named <scope>/<node>"
+                                  : "scope name '" + name +
+                                        "' holds a '/', which separates scopes in node names: "
+                                        "nest scopes instead (flow.scope(\"a\").scope(\"b\"))"});
+  return Scope(flow_, prefix_ + name + "/");
 }
 
 namespace {

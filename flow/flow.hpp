@@ -8,6 +8,9 @@
 //   auto total   = flow.node("sum", [&sum](int x) { sum += x; });   // void: a sink
 //   numbers >> square >> total;
 //   aetherflow::RunReport report = flow.run();
+//
+// A reusable sub-flow declares its nodes through flow.scope("parse"), which names them
+// "parse/<name>", and returns their group(first, last) (flow/node.hpp).
 
 #include <concepts>
 #include <cstddef>
@@ -55,6 +58,9 @@ class Branch : public detail::NodeHandle {
 };
 
 namespace detail {
+template <class T, class Key, class KeyFn>
+struct is_branch_on<Branch<T, Key, KeyFn>> : std::true_type {};
+
 template <class G>
 concept Generator = std::invocable<G&> && is_optional_v<std::invoke_result_t<G&>>;
 
@@ -63,15 +69,13 @@ auto fan_in_handle(std::index_sequence<I...>)
     -> FanIn<typename FanInSignature<F>::output, typename FanInSignature<F>::template value<I>...>;
 }  // namespace detail
 
-class Flow {
+class Scope;
+
+// What adds nodes to a flow: the Flow itself, or a Scope of it (see flow.scope), which puts
+// its prefix before the names of the nodes it adds. Name a parameter `FlowBuilder&` to take
+// either.
+class FlowBuilder {
  public:
-  explicit Flow(std::string name = "flow");
-  Flow(Flow&&) noexcept;
-  Flow& operator=(Flow&&) noexcept;
-  ~Flow();
-
-  const std::string& name() const noexcept;
-
   // A source that calls `generator` until it returns an empty optional. Each run starts from
   // a fresh copy of the generator as declared.
   template <detail::Generator G>
@@ -80,7 +84,7 @@ class Flow {
     static_assert(std::is_copy_constructible_v<G>,
                   "aetherflow: a generator source must be copyable: each run starts from a copy");
     return add<Node<void, T>>(std::make_shared<detail::GeneratorSource<G>>(
-        std::move(name), NodeOptions{}, std::move(generator)));
+        prefixed(std::move(name)), NodeOptions{}, std::move(generator)));
   }
 
   // A source object with a reader that fills batches (see flow/source.hpp), such as
@@ -88,7 +92,7 @@ class Flow {
   template <BatchSource S>
   auto source(std::string name, S source) {
     return add<Node<void, typename S::item_type>>(std::make_shared<detail::ReaderSource<S>>(
-        std::move(name), NodeOptions{}, std::move(source)));
+        prefixed(std::move(name)), NodeOptions{}, std::move(source)));
   }
 
   // A source that emits the elements of `range`. An lvalue range is referenced, not copied:
@@ -99,7 +103,7 @@ class Flow {
     auto view = std::views::all(std::forward<R>(range));
     using T = std::ranges::range_value_t<decltype(view)>;
     return add<Node<void, T>>(std::make_shared<detail::RangeSource<decltype(view)>>(
-        std::move(name), NodeOptions{}, std::move(view)));
+        prefixed(std::move(name)), NodeOptions{}, std::move(view)));
   }
 
   // A node from a plain callable. Its signature decides its role: see detail/signature.hpp.
@@ -110,7 +114,8 @@ class Flow {
       using Sig = detail::StepSignature<F, In>;
       if constexpr (detail::resources_by_reference<typename Sig::resources>())
         return add<Node<typename Sig::input, typename Sig::output>>(
-            std::make_shared<detail::StepNode<Sig, F>>(std::move(name), options, std::move(fn)));
+            std::make_shared<detail::StepNode<Sig, F>>(prefixed(std::move(name)), options,
+                                                       std::move(fn)));
     }
   }
 
@@ -119,7 +124,7 @@ class Flow {
   template <NodeSpec S>
   auto node(std::string name, S spec, NodeOptions options = {}) {
     using Handle = Node<typename S::input_type, typename S::output_type>;
-    return add<Handle>(spec.make(std::move(name), options));
+    return add<Handle>(spec.make(prefixed(std::move(name)), options));
   }
 
   // A one-to-one node whose body runs `times` times per item, each time on its last result.
@@ -129,7 +134,7 @@ class Flow {
       using Sig = detail::StepSignature<F, In>;
       using T = typename Sig::input;
       return add<Node<T, T>>(std::make_shared<detail::RepeatNode<Sig, F>>(
-          std::move(name), options.node,
+          prefixed(std::move(name)), options.node,
           detail::RepeatCall<Sig, F>(std::move(fn), times, options.stop_on_error)));
     }
   }
@@ -141,8 +146,8 @@ class Flow {
     if constexpr (detail::readable_fan_in<F>()) {
       using Handle = decltype(detail::fan_in_handle<F>(
           std::make_index_sequence<detail::FanInSignature<F>::arity>{}));
-      return add<Handle>(
-          std::make_shared<detail::FanInNode<F>>(std::move(name), options, std::move(fn)));
+      return add<Handle>(std::make_shared<detail::FanInNode<F>>(prefixed(std::move(name)), options,
+                                                                std::move(fn)));
     }
   }
 
@@ -153,9 +158,57 @@ class Flow {
       using Item = typename detail::StepSignature<KeyFn, T>::input;
       using Key = std::remove_cvref_t<std::invoke_result_t<KeyFn&, const Item&>>;
       return add<Branch<Item, Key, KeyFn>>(std::make_shared<detail::BranchNode<Item, Key, KeyFn>>(
-          std::move(name), options, std::move(key)));
+          prefixed(std::move(name)), options, std::move(key)));
     }
   }
+
+  // A builder of the same flow whose nodes are named "<prefix()><name>/<node's name>": where a
+  // reusable sub-flow declares its nodes (see group in flow/node.hpp). Scopes nest:
+  // flow.scope("a").scope("b") names its nodes "a/b/...". FlowError if `name` is empty or
+  // holds a '/' (nest scopes instead).
+  Scope scope(const std::string& name);
+  // What this builder puts before the names of its nodes: "" for a Flow, "parse/" for
+  // flow.scope("parse").
+  const std::string& prefix() const noexcept { return prefix_; }
+
+ protected:
+  FlowBuilder(detail::FlowData* data, std::string prefix) noexcept
+      : flow_(data), prefix_(std::move(prefix)) {}
+  FlowBuilder(const FlowBuilder&) = default;
+  FlowBuilder(FlowBuilder&&) noexcept = default;
+  FlowBuilder& operator=(const FlowBuilder&) = default;
+  FlowBuilder& operator=(FlowBuilder&&) noexcept = default;
+  ~FlowBuilder() = default;
+
+ private:
+  template <class Handle>
+  Handle add(std::shared_ptr<detail::NodeImpl> node) {
+    return Handle(flow_, add_node(std::move(node)));
+  }
+  std::string prefixed(std::string name) const { return prefix_ + std::move(name); }
+  std::size_t add_node(std::shared_ptr<detail::NodeImpl> node);
+
+  detail::FlowData* flow_;
+  std::string prefix_;
+};
+
+// A FlowBuilder adding nodes to a flow under a prefix: made by flow.scope(name). It refers to
+// the flow, which must outlive it, like the handles of its nodes.
+class Scope : public FlowBuilder {
+ private:
+  friend class FlowBuilder;
+  Scope(detail::FlowData* flow, std::string prefix) noexcept
+      : FlowBuilder(flow, std::move(prefix)) {}
+};
+
+class Flow : public FlowBuilder {
+ public:
+  explicit Flow(std::string name = "flow");
+  Flow(Flow&&) noexcept;
+  Flow& operator=(Flow&&) noexcept;
+  ~Flow();
+
+  const std::string& name() const noexcept;
 
   // Checks the whole flow, and that `context` provides every resource its nodes ask for;
   // throws one FlowError listing every problem.
@@ -173,11 +226,7 @@ class Flow {
   RunReport run(const RunOptions& options = {});
 
  private:
-  template <class Handle>
-  Handle add(std::shared_ptr<detail::NodeImpl> node) {
-    return Handle(data_.get(), add_node(std::move(node)));
-  }
-  std::size_t add_node(std::shared_ptr<detail::NodeImpl> node);
+  explicit Flow(std::unique_ptr<detail::FlowData> data);
 
   std::unique_ptr<detail::FlowData> data_;
 };

@@ -4,6 +4,7 @@
 //   source >> parse >> sink;                          a chain
 //   parse >> fan_out(by_url, by_status) >> report;    fan-out, then fan-in of the same items
 //   route.when("GET") >> get;  route.otherwise() >> other;
+//   lines >> parse(flow.scope("parse")) >> sink;      a sub-flow's group(first, last)
 //
 // Edges are typed: `a >> b` compiles only when a's output converts to b's input.
 
@@ -171,6 +172,52 @@ Branches<Endpoints...> fan_out(Endpoints... endpoints) {
 }
 
 namespace detail {
+// Anything that can stand on either side of >>.
+template <class T>
+concept Endpoint = HasInputs<T> || HasOutputs<T>;
+
+template <class T>
+struct is_branch_on : std::false_type {};  // true for Branch (flow/flow.hpp)
+}  // namespace detail
+
+// A group of connected nodes used as one: its inputs are those of `first`, its outputs those
+// of `last`. A reusable sub-flow returns one (see group() and FlowBuilder::scope).
+template <class First, class Last>
+class Group {
+ public:
+  Group(First first, Last last) : first_(first), last_(last) {}
+  auto inputs() const requires detail::HasInputs<First> { return first_.inputs(); }
+  auto outputs() const requires detail::HasOutputs<Last> { return last_.outputs(); }
+
+ private:
+  First first_;
+  Last last_;
+};
+
+// The group from `first` to `last`, which the sub-flow has connected in between:
+//   auto parse(aetherflow::Scope s) {
+//     auto split = s.node("split", ...);
+//     auto validate = s.node("validate", ...);
+//     split >> validate;
+//     return aetherflow::group(split, validate);
+//   }
+//   lines >> parse(flow.scope("parse")) >> sink;       nodes "parse/split", "parse/validate"
+// Either end may be a node, a fan-in, fan_out(...) of several, or a route. A group starting
+// with a source has no input, one ending in a sink no output: it stands at an end of the flow.
+template <detail::Endpoint First, detail::Endpoint Last>
+Group<First, Last> group(First first, Last last) {
+  static_assert(!detail::is_branch_on<Last>::value,
+                "aetherflow: a group cannot end with a branch_on node, whose routes are not one "
+                "output: end it with what the routes feed, group(first, fan_out(get, post)), or "
+                "with one route, group(first, method.when(key))");
+  static_assert(detail::HasInputs<First> || detail::HasOutputs<Last>,
+                "aetherflow: this group has no input (its first end, a source, takes none) and "
+                "no output (its last end is a sink), so it has nothing to connect: declare the "
+                "sub-flow without returning a group");
+  return Group<First, Last>(first, last);
+}
+
+namespace detail {
 template <class T>
 struct is_fan_in : std::false_type {};
 template <class Out, class... Ins>
@@ -179,10 +226,11 @@ template <class T>
 struct is_branches : std::false_type {};
 template <class... E>
 struct is_branches<Branches<E...>> : std::true_type {};
-
-// Anything that can stand on either side of >>.
-template <class T>
-concept Endpoint = HasInputs<T> || HasOutputs<T>;
+// A group is fed as its first endpoint is, and feeds as its last does.
+template <class First, class Last>
+struct is_fan_in<Group<First, Last>> : is_fan_in<First> {};
+template <class First, class Last>
+struct is_branches<Group<First, Last>> : is_branches<Last> {};
 }  // namespace detail
 
 // Connects a's outputs to b's inputs and returns b, so that chains read left to right.
