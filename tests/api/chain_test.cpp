@@ -1,6 +1,5 @@
 // Chains of one-to-one nodes, filters, one-to-many nodes and sinks, end to end on oneTBB.
 #include <flow/aetherflow.hpp>
-#include <flow/detail/executor.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -14,6 +13,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "../support/platform.hpp"
 
 namespace aetherflow {
 namespace {
@@ -221,7 +222,7 @@ TEST(Chain, SameResultsOnOneThreadAndOnAllThreads) {
     src >> text >> longer >> sink;
     const RunReport report = flow.run({.threads = threads, .batch_size = 100});
     EXPECT_EQ(report.threads_requested, threads);
-    EXPECT_EQ(report.threads, std::min(threads, detail::max_parallelism()));
+    EXPECT_EQ(report.threads, std::min(threads, testing::max_threads()));
     return out;
   };
   const auto one = run_with(1);
