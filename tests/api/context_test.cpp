@@ -1,5 +1,6 @@
 // Resources reach nodes from a Context; the provider decides isolation, sharing and lifetime.
 #include <flow/aetherflow.hpp>
+#include <flow/testing/node_runner.hpp>
 
 #include <atomic>
 #include <map>
@@ -239,17 +240,14 @@ struct Config {
 TEST(Value, AGivenObjectIsReadByNodes) {
   Context ctx;
   ctx.value(Config{.threshold = 50});
-  Flow flow("value");
-  std::vector<int> kept;
-  auto src = flow.source("numbers", std::views::iota(0, 100));
-  auto above = flow.node("above", [](int x, const Config& c) -> std::optional<int> {
-    if (x < c.threshold) return std::nullopt;
-    return x;
-  });
-  auto sink = flow.node("collect", [&kept](int x) { kept.push_back(x); });
-  src >> above >> sink;
-  flow.run(ctx);
-  EXPECT_EQ(kept.size(), 50u);
+  const auto r = testing::run_node(
+      "above",
+      [](int x, const Config& c) -> std::optional<int> {
+        if (x < c.threshold) return std::nullopt;
+        return x;
+      },
+      std::views::iota(0, 100), ctx);
+  EXPECT_EQ(r.outputs.size(), 50u);
 }
 
 struct Database {
@@ -274,23 +272,19 @@ TEST(Named, TwoBindingsOfOneTypeAreToldApartByName) {
 TEST(Resources, OneToManyNodesTakeResourcesBeforeTheEmitter) {
   Context ctx;
   ctx.value(std::string(" "));
-  Flow flow("split");
-  std::vector<std::string> words;
-  auto src = flow.source("lines", std::vector<std::string>{"a b", "c"});
-  auto split = flow.node("split", [](const std::string& line, const std::string& separator,
-                                     Emitter<std::string>& emit) {
-    std::size_t start = 0;
-    for (auto at = line.find(separator); at != std::string::npos;
-         at = line.find(separator, start)) {
-      emit(line.substr(start, at - start));
-      start = at + separator.size();
-    }
-    emit(line.substr(start));
-  });
-  auto sink = flow.node("collect", [&](std::string w) { words.push_back(w); }, {.ordered = true});
-  src >> split >> sink;
-  flow.run(ctx);
-  EXPECT_EQ(words, (std::vector<std::string>{"a", "b", "c"}));
+  const auto r = testing::run_node(
+      "split",
+      [](const std::string& line, const std::string& separator, Emitter<std::string>& emit) {
+        std::size_t start = 0;
+        for (auto at = line.find(separator); at != std::string::npos;
+             at = line.find(separator, start)) {
+          emit(line.substr(start, at - start));
+          start = at + separator.size();
+        }
+        emit(line.substr(start));
+      },
+      {"a b", "c"}, ctx);
+  EXPECT_EQ(r.outputs, (std::vector<std::string>{"a", "b", "c"}));
 }
 
 TEST(Resources, MissingAndMismatchedBindingsAreFlowErrorsBeforeAnyDataMoves) {
