@@ -96,9 +96,11 @@ auto run_node(std::string name, F fn, R&& inputs, Context& context,
     auto node = node_runner_detail::declare<In>(flow, name, std::move(fn), options.node);
     flow.source("inputs of " + name, std::forward<R>(inputs)) >> node;
     if constexpr (!std::is_void_v<Out>)
-      node >> flow.node("outputs of " + name, collect(result.outputs), {.ordered = true});
+      node >>
+          flow.node("outputs of " + name, aetherflow::collect(result.outputs), {.ordered = true});
     if (options.node.on_error == OnError::dead_letter)
-      node.dead_letters() >> flow.node("dead letters of " + name, collect(result.dead_letters));
+      node.dead_letters() >>
+          flow.node("dead letters of " + name, aetherflow::collect(result.dead_letters));
     result.run = flow.run(context, options.run);
     result.report = result.run.node(name);
     return result;
