@@ -1,6 +1,7 @@
 // cache: LRU eviction, time-to-live on a simulated clock, statistics, concurrency, and the
 // cached function as a node.
 #include <flow/aetherflow.hpp>
+#include <flow/testing/node_runner.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -88,12 +89,11 @@ TEST(Cache, ConcurrentCallsAlwaysGetTheRightValue) {
 TEST(Cache, ACachedFunctionIsANodeAndCopiesShareTheCache) {
   auto parity = cache([](int x) { return x % 2 == 0 ? std::string("even") : std::string("odd"); },
                       {.capacity = 16});
-  std::vector<std::string> out;
-  Flow flow("cached");
-  flow.source("n",
-              std::views::iota(0, 1000) | std::views::transform([](int i) { return i % 8; })) >>
-      flow.node("parity", parity) >> flow.node("keep", collect(out), {.ordered = true});
-  flow.run({.threads = 2, .batch_size = 32});
+  const auto r = testing::run_node(
+      "parity", parity,
+      std::views::iota(0, 1000) | std::views::transform([](int i) { return i % 8; }),
+      {.run = {.threads = 2, .batch_size = 32}});
+  const std::vector<std::string>& out = r.outputs;
   ASSERT_EQ(out.size(), 1000u);
   EXPECT_EQ(out[3], "odd");
   EXPECT_EQ(out[8], "even");

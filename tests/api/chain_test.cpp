@@ -1,6 +1,6 @@
 // Chains of one-to-one nodes, filters, one-to-many nodes and sinks, end to end on oneTBB.
 #include <flow/aetherflow.hpp>
-#include <flow/detail/executor.hpp>
+#include <flow/testing/node_runner.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -15,8 +15,12 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/platform.hpp"
+
 namespace aetherflow {
 namespace {
+
+using testing::run_node;
 
 TEST(Chain, TransformsEveryItemOfARange) {
   Flow flow("squares");
@@ -39,51 +43,41 @@ TEST(Chain, TransformsEveryItemOfARange) {
 }
 
 TEST(Chain, FilterDropsAndCountsItems) {
-  Flow flow("evens");
-  std::vector<int> kept;
-  auto numbers = flow.source("numbers", std::views::iota(0, 1000));
-  auto even = flow.node("even", [](int x) -> std::optional<int> {
-    if (x % 2) return std::nullopt;
-    return x;
-  });
-  auto collect = flow.node("collect", [&kept](int x) { kept.push_back(x); }, {.ordered = true});
-  numbers >> even >> collect;
+  const auto r = run_node("even",
+                          [](int x) -> std::optional<int> {
+                            if (x % 2) return std::nullopt;
+                            return x;
+                          },
+                          std::views::iota(0, 1000), {.run = {.batch_size = 7}});
 
-  const RunReport report = flow.run({.batch_size = 7});
-
+  const std::vector<int>& kept = r.outputs;
   ASSERT_EQ(kept.size(), 500u);
   for (std::size_t i = 0; i < kept.size(); ++i) EXPECT_EQ(kept[i], static_cast<int>(2 * i));
-  EXPECT_EQ(report.node("even").in, 1000u);
-  EXPECT_EQ(report.node("even").out, 500u);
-  EXPECT_EQ(report.node("even").filtered, 500u);
+  EXPECT_EQ(r.report.in, 1000u);
+  EXPECT_EQ(r.report.out, 500u);
+  EXPECT_EQ(r.report.filtered, 500u);
 }
 
 TEST(Chain, OneToManyEmitsEveryItemInOrder) {
-  Flow flow("words");
   const std::vector<std::string> lines{"a b c", "", "d e", "f"};
-  std::vector<std::string> words;
-  auto text = flow.source("lines", lines);
-  auto split = flow.node("split", [](const std::string& line, Emitter<std::string>& emit) {
-    std::string word;
-    for (char c : line + ' ') {
-      if (c != ' ') {
-        word += c;
-      } else if (!word.empty()) {
-        emit(word);
-        word.clear();
-      }
-    }
-  });
-  auto collect = flow.node("collect", [&](std::string w) { words.push_back(std::move(w)); },
-                           {.ordered = true});
-  text >> split >> collect;
+  const auto r = run_node("split",
+                          [](const std::string& line, Emitter<std::string>& emit) {
+                            std::string word;
+                            for (char c : line + ' ') {
+                              if (c != ' ') {
+                                word += c;
+                              } else if (!word.empty()) {
+                                emit(word);
+                                word.clear();
+                              }
+                            }
+                          },
+                          lines, {.run = {.batch_size = 2}});
 
-  const RunReport report = flow.run({.batch_size = 2});
-
-  EXPECT_EQ(words, (std::vector<std::string>{"a", "b", "c", "d", "e", "f"}));
-  EXPECT_EQ(report.node("split").in, 4u);
-  EXPECT_EQ(report.node("split").out, 6u);
-  EXPECT_EQ(report.node("split").filtered, 1u);  // the empty line emitted nothing
+  EXPECT_EQ(r.outputs, (std::vector<std::string>{"a", "b", "c", "d", "e", "f"}));
+  EXPECT_EQ(r.report.in, 4u);
+  EXPECT_EQ(r.report.out, 6u);
+  EXPECT_EQ(r.report.filtered, 1u);  // the empty line emitted nothing
 }
 
 TEST(Chain, GeneratorSourceStartsOverOnEveryRun) {
@@ -103,14 +97,8 @@ TEST(Chain, GeneratorSourceStartsOverOnEveryRun) {
 }
 
 TEST(Chain, GenericLambdaNamesItsInputType) {
-  Flow flow("generic");
-  double sum = 0;
-  auto numbers = flow.source("numbers", std::vector<int>{1, 2, 3});
-  auto half = flow.node<int>("half", [](const auto& x) { return x / 2.0; });
-  auto total = flow.node("sum", [&sum](double x) { sum += x; });
-  numbers >> half >> total;
-  flow.run();
-  EXPECT_DOUBLE_EQ(sum, 3.0);
+  const auto r = run_node<int>("half", [](const auto& x) { return x / 2.0; }, {1, 2, 3});
+  EXPECT_DOUBLE_EQ(std::accumulate(r.outputs.begin(), r.outputs.end(), 0.0), 3.0);
 }
 
 TEST(Chain, ConvertibleTypesMeetOnAnEdge) {
@@ -221,7 +209,7 @@ TEST(Chain, SameResultsOnOneThreadAndOnAllThreads) {
     src >> text >> longer >> sink;
     const RunReport report = flow.run({.threads = threads, .batch_size = 100});
     EXPECT_EQ(report.threads_requested, threads);
-    EXPECT_EQ(report.threads, std::min(threads, detail::max_parallelism()));
+    EXPECT_EQ(report.threads, std::min(threads, testing::max_threads()));
     return out;
   };
   const auto one = run_with(1);

@@ -1,6 +1,7 @@
 // Error policies of one-input nodes: skip, retry (with delays that leave the worker working),
 // dead letters; every item accounted for, exceptions of any type.
 #include <flow/aetherflow.hpp>
+#include <flow/testing/node_runner.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -16,9 +17,8 @@
 
 #include <gtest/gtest.h>
 
-#include <flow/detail/suspend.hpp>
-
 #include "../support/balance.hpp"
+#include "../support/platform.hpp"
 
 namespace aetherflow {
 namespace {
@@ -26,31 +26,28 @@ namespace {
 using namespace std::chrono_literals;
 using testing::expect_balanced;
 using testing::expect_chain_delivers;
+using testing::run_node;
 
 constexpr int kItems = 1000;
 
 TEST(ErrorPolicy, SkipDropsTheFailedItemsAndCountsThem) {
-  std::vector<int> got;
-  Flow flow("skips");
-  auto src = flow.source("numbers", std::views::iota(0, kItems));
-  auto parse = flow.node("parse",
-                         [](int x) {
-                           if (x % 7 == 0) throw std::runtime_error("not a number");
-                           return x;
-                         },
-                         {.on_error = OnError::skip});
-  auto sink = flow.node("sink", [&got](int x) { got.push_back(x); });
-  src >> parse >> sink;
-  const RunReport r = flow.run({.threads = 2, .batch_size = 16});
+  const auto r =
+      run_node("parse",
+               [](int x) {
+                 if (x % 7 == 0) throw std::runtime_error("not a number");
+                 return x;
+               },
+               std::views::iota(0, kItems),
+               {.node = {.on_error = OnError::skip}, .run = {.threads = 2, .batch_size = 16}});
   const int failing = (kItems + 6) / 7;
-  EXPECT_EQ(got.size(), static_cast<std::size_t>(kItems - failing));
-  for (int x : got) EXPECT_NE(x % 7, 0);
-  EXPECT_EQ(r.node("parse").failed, static_cast<std::uint64_t>(failing));
-  EXPECT_EQ(r.node("parse").skipped, static_cast<std::uint64_t>(failing));
-  EXPECT_FALSE(r.cancelled);
-  EXPECT_TRUE(r.stop_reason.empty());
-  expect_balanced(r);
-  expect_chain_delivers(r);
+  EXPECT_EQ(r.outputs.size(), static_cast<std::size_t>(kItems - failing));
+  for (int x : r.outputs) EXPECT_NE(x % 7, 0);
+  EXPECT_EQ(r.report.failed, static_cast<std::uint64_t>(failing));
+  EXPECT_EQ(r.report.skipped, static_cast<std::uint64_t>(failing));
+  EXPECT_FALSE(r.run.cancelled);
+  EXPECT_TRUE(r.run.stop_reason.empty());
+  expect_balanced(r.run);
+  expect_chain_delivers(r.run);
 }
 
 TEST(ErrorPolicy, RetryGetsItemsThroughTransientFailures) {
@@ -77,21 +74,18 @@ TEST(ErrorPolicy, RetryGetsItemsThroughTransientFailures) {
 
 TEST(ErrorPolicy, RetryGivesUpAfterItsRetriesAndTheItemFails) {
   std::atomic<int> calls{0};
-  Flow flow("gives_up");
-  auto src = flow.source("numbers", std::views::iota(0, 20));
-  auto broken = flow.node("broken",
-                          [&calls](int x) {
-                            if (x == 5) {
-                              ++calls;
-                              throw std::runtime_error("still down");
-                            }
-                            return x;
-                          },
-                          {.retry = Retry{.retries = 2, .delay = 1ms}});
-  auto sink = flow.node("sink", [](int) {});
-  src >> broken >> sink;
   try {
-    flow.run({.threads = 2, .batch_size = 4});
+    run_node("broken",
+             [&calls](int x) {
+               if (x == 5) {
+                 ++calls;
+                 throw std::runtime_error("still down");
+               }
+               return x;
+             },
+             std::views::iota(0, 20),
+             {.node = {.retry = Retry{.retries = 2, .delay = 1ms}},
+              .run = {.threads = 2, .batch_size = 4}});
     FAIL() << "expected a NodeError";
   } catch (const NodeError& e) {
     EXPECT_EQ(e.node(), "broken");
@@ -140,50 +134,39 @@ TEST(ErrorPolicy, RetryDelaysBackOffUpToTheirLimit) {
 }
 
 TEST(ErrorPolicy, DeadLettersCarryTheItemTheNodeTheErrorAndTheAttempts) {
-  std::vector<DeadLetter<std::string>> dead;
-  std::vector<int> parsed;
-  Flow flow("dead_letters");
-  auto src = flow.source("lines", std::vector<std::string>{"1", "2", "x", "4", "y"});
-  auto parse =
-      flow.node("parse", [](const std::string& s) { return std::stoi(s); },
-                {.on_error = OnError::dead_letter, .retry = Retry{.retries = 1, .delay = 0ms}});
-  auto ok = flow.node("ok", [&parsed](int x) { parsed.push_back(x); });
-  auto failed = flow.node("failed", [&dead](DeadLetter<std::string> d) { dead.push_back(d); });
-  src >> parse >> ok;
-  parse.dead_letters() >> failed;
-  const RunReport r = flow.run({.threads = 1, .batch_size = 2});
-  // Batches arrive in any order: a retry suspends its batch while later ones go on.
-  std::sort(parsed.begin(), parsed.end());
+  auto r = run_node(
+      "parse", [](const std::string& s) { return std::stoi(s); }, {"1", "2", "x", "4", "y"},
+      {.node = {.on_error = OnError::dead_letter, .retry = Retry{.retries = 1, .delay = 0ms}},
+       .run = {.threads = 1, .batch_size = 2}});
+  // Dead letters arrive in any order: a retry suspends its batch while later ones go on.
+  std::vector<DeadLetter<std::string>>& dead = r.dead_letters;
   std::sort(dead.begin(), dead.end(), [](auto& a, auto& b) { return a.item < b.item; });
-  EXPECT_EQ(parsed, (std::vector<int>{1, 2, 4}));
+  EXPECT_EQ(r.outputs, (std::vector<int>{1, 2, 4}));
   ASSERT_EQ(dead.size(), 2u);
   EXPECT_EQ(dead[0].item, "x");
   EXPECT_EQ(dead[1].item, "y");
   EXPECT_EQ(dead[0].node, "parse");
   EXPECT_NE(dead[0].error.find("std::invalid_argument"), std::string::npos) << dead[0].error;
   EXPECT_EQ(dead[0].attempts, 2u);
-  EXPECT_EQ(r.node("parse").dead_lettered, 2u);
-  EXPECT_EQ(r.node("failed").out, 2u);
-  expect_balanced(r);
+  EXPECT_EQ(r.report.dead_lettered, 2u);
+  EXPECT_EQ(r.run.node("dead letters of parse").out, 2u);
+  expect_balanced(r.run);
 }
 
 TEST(ErrorPolicy, ASinkSendsDeadLettersToo) {
+  const auto r = run_node(
+      "store",
+      [](int x) {
+        if (x % 10 == 9) throw std::runtime_error("disk full");
+      },
+      std::views::iota(0, 50),
+      {.node = {.on_error = OnError::dead_letter}, .run = {.threads = 2, .batch_size = 8}});
   std::vector<int> dead;
-  Flow flow("sink_dead_letters");
-  auto src = flow.source("numbers", std::views::iota(0, 50));
-  auto store = flow.node("store",
-                         [](int x) {
-                           if (x % 10 == 9) throw std::runtime_error("disk full");
-                         },
-                         {.on_error = OnError::dead_letter});
-  auto failed = flow.node("failed", [&dead](const DeadLetter<int>& d) { dead.push_back(d.item); });
-  src >> store;
-  store.dead_letters() >> failed;
-  const RunReport r = flow.run({.threads = 2, .batch_size = 8});
+  for (const DeadLetter<int>& d : r.dead_letters) dead.push_back(d.item);
   std::sort(dead.begin(), dead.end());
   EXPECT_EQ(dead, (std::vector<int>{9, 19, 29, 39, 49}));
-  EXPECT_EQ(r.node("store").out, 45u);
-  expect_balanced(r);
+  EXPECT_EQ(r.report.out, 45u);
+  expect_balanced(r.run);
 }
 
 TEST(ErrorPolicy, AFailedOneToManyCallEmitsNothing) {
@@ -239,8 +222,8 @@ TEST(ErrorPolicy, ExceptionsOfAnyTypeAreHandled) {
 }
 
 TEST(ErrorPolicy, ARetryDelayLeavesTheWorkerToOtherWork) {
-  if (!detail::kSuspendingWaits)
-    GTEST_SKIP() << "sanitized build: retry delays block their worker (flow/detail/suspend.hpp)";
+  if (testing::kAddressSanitizer || testing::kThreadSanitizer)
+    GTEST_SKIP() << "sanitized build: retry delays block their worker (docs/errors.md)";
   // One thread. Item 0 fails once and waits an hour to retry; the sink cancels the run once
   // it has every item outside item 0's batch. Had the wait held the only worker, nothing more
   // would have reached the sink for an hour.

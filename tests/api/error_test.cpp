@@ -1,7 +1,6 @@
 // The first exception of a node stops the run and comes back naming the node and the item;
 // the same flow then runs again, correctly.
 #include <flow/aetherflow.hpp>
-#include <flow/detail/executor.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -12,6 +11,8 @@
 #include <string>
 
 #include <gtest/gtest.h>
+
+#include "../support/platform.hpp"
 
 namespace aetherflow {
 namespace {
@@ -248,7 +249,7 @@ TEST(Errors, ThreadsBeyondTheMachineAreReportedAsCapped) {
   auto src = flow.source("numbers", std::views::iota(0, 1000));
   auto sink = flow.node("sink", [](int) {});
   src >> sink;
-  const std::size_t most = detail::max_parallelism();
+  const std::size_t most = testing::max_threads();
   const RunReport report = flow.run({.threads = most + 2});
   EXPECT_EQ(report.threads, most);
   EXPECT_EQ(report.threads_requested, most + 2);

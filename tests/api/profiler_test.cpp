@@ -1,7 +1,6 @@
 // The profiler: it finds a deliberately slow node, its numbers add up and match the run
 // report, and every output format is what its consumers expect.
 #include <flow/aetherflow.hpp>
-#include <flow/detail/tsan.hpp>  // AETHERFLOW_TSAN
 
 #include <algorithm>
 #include <atomic>
@@ -23,6 +22,8 @@
 #include <gtest/gtest.h>
 
 #include <rapidjson/document.h>
+
+#include "../support/platform.hpp"
 
 namespace aetherflow {
 namespace {
@@ -66,11 +67,10 @@ std::string temp_path(const std::string& name) {
 }
 
 TEST(Profiler, RanksTheSlowNodeFirstAndNamesItTheBottleneck) {
-#ifdef AETHERFLOW_TSAN
-  GTEST_SKIP() << "ThreadSanitizer slows the framework's own work (scheduling, batches) far "
-                  "more than the slow node's timed spin, so the slow node no longer keeps "
-                  "busy; the profile's shape is checked in the other builds";
-#endif
+  if (testing::kThreadSanitizer)
+    GTEST_SKIP() << "ThreadSanitizer slows the framework's own work (scheduling, batches) far "
+                    "more than the slow node's timed spin, so the slow node no longer keeps "
+                    "busy; the profile's shape is checked in the other builds";
   HotSpotFlow f;
   const RunReport report = f.run();
   ASSERT_TRUE(report.profile);
