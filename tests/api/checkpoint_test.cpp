@@ -279,6 +279,35 @@ TEST(Checkpoint, AGeneratorSourceCannotCheckpoint) {
   }
 }
 
+// Checkpoint settings are checked with the flow, before any data moves: every problem in
+// one FlowError, and no file written.
+TEST(Checkpoint, BadSettingsJoinTheFlowsOneFlowError) {
+  Flow flow("gen");
+  auto src = flow.source("counter", [i = 0]() mutable -> std::optional<int> {
+    if (i == 10) return std::nullopt;
+    return i++;
+  });
+  src >> flow.node("sink", [](int) {});
+  const std::filesystem::path path =
+      std::filesystem::temp_directory_path() / "aetherflow-no-such-directory" / "run.ckpt";
+  try {
+    flow.run({.batch_size = 0,
+              .auto_batch_size = {.min = 0},
+              .checkpoint = {.path = path, .interval = -1ms}});
+    FAIL() << "expected a FlowError";
+  } catch (const FlowError& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(e.problems().size(), 4u) << what;
+    EXPECT_NE(what.find("source 'counter' cannot resume"), std::string::npos) << what;
+    EXPECT_NE(what.find("checkpoint.interval is negative (-1 ms)"), std::string::npos) << what;
+    EXPECT_NE(what.find("its directory '" + path.parent_path().string() + "' does not exist"),
+              std::string::npos)
+        << what;
+    EXPECT_NE(what.find("RunOptions::auto_batch_size needs 1 <= min"), std::string::npos) << what;
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
 TEST(Checkpoint, ResumingPastTheEndOfAFileOrInsideARecordIsAnIoError) {
   TempFile input("short\n"), records(std::string(64, 'r'));
   TempFile checkpoint(encode_checkpoint({"lines", {{"lines", {1'000, 10}, false}}}));
