@@ -17,6 +17,7 @@
 
 #include <contexts/detail/waits.hpp>
 #include <flow/detail/batch.hpp>
+#include <flow/detail/type_name.hpp>
 #include <flow/options.hpp>
 #include <flow/report.hpp>
 #include <flow/source.hpp>
@@ -25,9 +26,6 @@ namespace aetherflow::detail {
 
 enum class NodeKind { source, transform, filter, expand, sink, fan_in, branch, repeat, batch };
 const char* to_string(NodeKind kind) noexcept;
-
-// Readable name of a type, for messages and DOT ("std::string", not "NSt7__cxx1112basic...").
-std::string type_name(const std::type_info& type);
 
 // What a node's call did to the items of one batch. Plain counters, added to the run's
 // atomic totals once per batch.

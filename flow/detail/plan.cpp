@@ -13,6 +13,7 @@
 #include <boost/graph/topological_sort.hpp>
 
 #include <flow/detail/duration_text.hpp>
+#include <flow/detail/type_name.hpp>
 #include <flow/errors.hpp>
 
 namespace aetherflow::detail {

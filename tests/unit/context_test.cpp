@@ -1,5 +1,6 @@
 // Resources reach nodes from a Context; the provider decides isolation, sharing and lifetime.
 #include <flow/aetherflow.hpp>
+#include <flow/detail/type_name.hpp>
 
 #include <atomic>
 #include <map>
