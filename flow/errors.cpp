@@ -7,8 +7,6 @@
 
 #include <fmt/format.h>
 
-#include <flow/detail/node_impl.hpp>
-#include <flow/detail/signature.hpp>
 #include <flow/detail/type_name.hpp>
 
 namespace aetherflow {
@@ -61,13 +59,4 @@ std::string describe_exception(const std::exception_ptr& error) {
   }
 }
 
-namespace detail {
-
-void throw_move_only_shared() {
-  throw Error(
-      "a move-only item is shared by several branches and cannot be copied for a node that "
-      "takes it by value: take it by const reference");
-}
-
-}  // namespace detail
 }  // namespace aetherflow
