@@ -4,6 +4,19 @@
 
 namespace aetherflow::detail {
 
+BatchBase::BatchBase() = default;
+BatchBase::~BatchBase() = default;
+
+void BatchBase::clear() noexcept {
+  slots.clear();
+  origin = {};
+  keep.reset();
+  token = {};
+  shared = false;
+  ready_ns = 0;
+  seq = 0;
+}
+
 void BatchBase::last_reference_dropped() const noexcept {
   auto* self = const_cast<BatchBase*>(this);
   if (pool_)

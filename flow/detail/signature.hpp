@@ -12,6 +12,7 @@
 #include <tuple>
 #include <type_traits>
 
+#include <flow/detail/batch.hpp>
 #include <flow/emitter.hpp>
 
 namespace aetherflow::detail {
