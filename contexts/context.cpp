@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <flow/detail/node_impl.hpp>
+#include <flow/detail/type_name.hpp>
 
 namespace aetherflow {
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <utility>
 
-#include <flow/detail/batch.hpp>
+#include <flow/detail/batch_core.hpp>
 
 namespace aetherflow {
 

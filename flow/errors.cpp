@@ -3,13 +3,11 @@
 #include <cxxabi.h>
 
 #include <exception>
-#include <memory>
 #include <typeinfo>
 
 #include <fmt/format.h>
 
-#include <flow/detail/node_impl.hpp>
-#include <flow/detail/signature.hpp>
+#include <flow/detail/type_name.hpp>
 
 namespace aetherflow {
 namespace {
@@ -61,29 +59,4 @@ std::string describe_exception(const std::exception_ptr& error) {
   }
 }
 
-namespace detail {
-
-std::string type_name(const std::type_info& type) {
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> name(
-      abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), std::free);
-  std::string text = status == 0 && name ? name.get() : type.name();
-  // The long spelling of std::string helps nobody.
-  for (const std::string longer : {"std::__cxx11::basic_string<char, std::char_traits<char>, "
-                                   "std::allocator<char> >",
-                                   "std::__cxx11::"}) {
-    const std::string shorter = longer == "std::__cxx11::" ? "std::" : "std::string";
-    for (auto at = text.find(longer); at != std::string::npos; at = text.find(longer, at))
-      text.replace(at, longer.size(), shorter);
-  }
-  return text;
-}
-
-void throw_move_only_shared() {
-  throw Error(
-      "a move-only item is shared by several branches and cannot be copied for a node that "
-      "takes it by value: take it by const reference");
-}
-
-}  // namespace detail
 }  // namespace aetherflow

@@ -18,6 +18,7 @@
 #include <flow/detail/flow_data.hpp>
 #include <flow/detail/signature.hpp>
 #include <flow/detail/step_node.hpp>
+#include <flow/detail/type_name.hpp>
 
 namespace aetherflow {
 

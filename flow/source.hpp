@@ -28,7 +28,7 @@
 #include <utility>
 
 #include <flow/checkpoint.hpp>
-#include <flow/detail/batch.hpp>
+#include <flow/detail/batch_core.hpp>
 
 namespace aetherflow {
 

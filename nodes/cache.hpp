@@ -26,7 +26,7 @@
 #include <utility>
 #include <vector>
 
-#include <flow/detail/signature.hpp>
+#include <flow/callable_traits.hpp>
 #include <flow/report.hpp>
 
 namespace aetherflow {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <flow/detail/resource_args.hpp>
+#include <flow/detail/type_name.hpp>
 #include <flow/errors.hpp>
 
 namespace aetherflow::detail {

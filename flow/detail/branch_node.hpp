@@ -13,6 +13,7 @@
 
 #include <flow/detail/batch.hpp>
 #include <flow/detail/node_impl.hpp>
+#include <flow/detail/type_name.hpp>
 #include <flow/errors.hpp>
 
 namespace aetherflow::detail {

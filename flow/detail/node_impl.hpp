@@ -18,6 +18,7 @@
 
 #include <contexts/detail/waits.hpp>
 #include <flow/detail/batch.hpp>
+#include <flow/detail/type_name.hpp>
 #include <flow/options.hpp>
 #include <flow/report.hpp>
 #include <flow/source.hpp>
@@ -59,9 +60,6 @@ struct NodeTraits {
   Slots slots = Slots::kept;
   const char* port_noun = nullptr;  // its output ports in messages: "route 'GET' of ..."
 };
-
-// Readable name of a type, for messages and DOT ("std::string", not "NSt7__cxx1112basic...").
-std::string type_name(const std::type_info& type);
 
 class NodeImpl;
 

@@ -14,6 +14,7 @@
 
 #include <flow/detail/duration_text.hpp>
 #include <flow/detail/error_policy.hpp>
+#include <flow/detail/type_name.hpp>
 #include <flow/errors.hpp>
 
 namespace aetherflow::detail {

@@ -7,6 +7,7 @@
 #include <contexts/detail/provider.hpp>
 #include <flow/detail/advice.hpp>
 #include <flow/detail/resource_args.hpp>
+#include <flow/detail/type_name.hpp>
 
 namespace aetherflow::detail {
 void Profiler::start(std::size_t nodes, std::size_t threads, std::size_t max_trace_events) {

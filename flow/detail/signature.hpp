@@ -12,44 +12,11 @@
 #include <tuple>
 #include <type_traits>
 
+#include <flow/callable_traits.hpp>
+#include <flow/detail/batch.hpp>
 #include <flow/emitter.hpp>
 
 namespace aetherflow::detail {
-
-template <class F>
-struct callable_args : callable_args<decltype(&std::remove_cvref_t<F>::operator())> {};
-
-#define AETHERFLOW_CALLABLE_ARGS(QUALIFIERS)        \
-  template <class C, class R, class... A>           \
-  struct callable_args<R (C::*)(A...) QUALIFIERS> { \
-    using result = R;                               \
-    using args = std::tuple<A...>;                  \
-  };
-AETHERFLOW_CALLABLE_ARGS()
-AETHERFLOW_CALLABLE_ARGS(const)
-AETHERFLOW_CALLABLE_ARGS(noexcept)
-AETHERFLOW_CALLABLE_ARGS(const noexcept)
-#undef AETHERFLOW_CALLABLE_ARGS
-
-template <class R, class... A>
-struct callable_args<R (*)(A...)> {
-  using result = R;
-  using args = std::tuple<A...>;
-};
-template <class R, class... A>
-struct callable_args<R (*)(A...) noexcept> : callable_args<R (*)(A...)> {};
-template <class R, class... A>
-struct callable_args<R(A...)> : callable_args<R (*)(A...)> {};
-template <class R, class... A>
-struct callable_args<R(A...) noexcept> : callable_args<R (*)(A...)> {};
-
-// A callable whose parameters can be read: a function, or a class with one non-template
-// call operator (not a generic lambda, whose `auto` parameters have no type until called).
-template <class F>
-concept ReadableSignature =
-    std::is_function_v<std::remove_pointer_t<std::remove_cvref_t<F>>> || requires {
-  &std::remove_cvref_t<F>::operator();
-};
 
 template <class T>
 struct is_optional : std::false_type {};

@@ -14,6 +14,7 @@
 #include <flow/detail/node_impl.hpp>
 #include <flow/detail/resource_args.hpp>
 #include <flow/detail/signature.hpp>
+#include <flow/detail/type_name.hpp>
 #include <flow/errors.hpp>
 
 namespace aetherflow::detail {

@@ -1,0 +1,71 @@
+// The profile's trace as Chrome trace events (Perfetto, chrome://tracing).
+#include <flow/profile.hpp>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include <flow/detail/trace_coverage.hpp>
+
+namespace aetherflow {
+namespace {
+
+// A string as a JSON string literal.
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", c);
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string to_chrome_trace(const Profile& p) {
+  std::string out = "{\"traceEvents\":[\n";
+  out +=
+      fmt::format("{{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{{\"name\":{}}}}}",
+                  json_string("aetherflow flow " + p.flow));
+  for (const auto& t : p.thread_profiles)
+    out += fmt::format(
+        ",\n{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":{},\"args\":{{\"name\":"
+        "\"worker {}\"}}}}",
+        t.index, t.index);
+  auto slice = [&](std::string_view name, std::string_view category, std::uint32_t thread,
+                   std::uint64_t start_ns, std::uint64_t duration_ns, std::string_view args) {
+    out += fmt::format(
+        ",\n{{\"name\":{},\"cat\":{},\"ph\":\"X\",\"pid\":1,\"tid\":{},\"ts\":{:.3f},"
+        "\"dur\":{:.3f},\"args\":{{{}}}}}",
+        json_string(name), json_string(category), thread, static_cast<double>(start_ns) / 1e3,
+        static_cast<double>(duration_ns) / 1e3, args);
+  };
+  for (const auto& e : p.trace) {
+    const NodeProfile& n = p.nodes[e.node];
+    slice(n.name, n.kind, e.thread, e.start_ns, e.duration_ns,
+          fmt::format("\"items\":{},\"wait_ns\":{}", e.items, e.wait_ns));
+    // A call's waits for locks and pools are not its work: drawn as a slice of their own
+    // inside the call (at its start: a call records how long it waited, not when).
+    if (e.wait_ns > 0)
+      slice("waiting for " + (n.shared_resources.empty()
+                                  ? std::string("a pool")
+                                  : fmt::format("{}", fmt::join(n.shared_resources, ", "))),
+            "wait", e.thread, e.start_ns, std::min(e.wait_ns, e.duration_ns),
+            fmt::format("\"node\":{}", json_string(n.name)));
+  }
+  const std::uint64_t calls = p.trace.size() + p.trace_dropped;
+  out += fmt::format(
+      "\n],\"displayTimeUnit\":\"ns\",\"otherData\":{{\"flow\":{},\"calls\":{},"
+      "\"traced_calls\":{},\"dropped_events\":{},\"sampling\":{}}}}}\n",
+      json_string(p.flow), calls, p.trace.size(), p.trace_dropped,
+      json_string(detail::trace_coverage(p)));
+  return out;
+}
+
+}  // namespace aetherflow

@@ -1,0 +1,89 @@
+// The profile in Prometheus' text exposition format.
+#include <flow/profile.hpp>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace aetherflow {
+namespace {
+
+// A Prometheus label value: backslash, quote and newline escaped.
+std::string label(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string to_prometheus(const Profile& p) {
+  std::string out;
+  const std::string flow = label(p.flow);
+  auto metric = [&](std::string_view name, std::string_view type, std::string_view help,
+                    auto value_of) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    for (const auto& n : p.nodes)
+      out +=
+          fmt::format("{}{{flow=\"{}\",node=\"{}\"}} {}\n", name, flow, label(n.name), value_of(n));
+  };
+  metric("aetherflow_node_calls_total", "counter", "Node calls (one batch each).",
+         [](const NodeProfile& n) { return n.calls; });
+  metric("aetherflow_node_items_in_total", "counter", "Items a node received.",
+         [](const NodeProfile& n) { return n.items_in; });
+  metric("aetherflow_node_items_out_total", "counter", "Items a node emitted (sinks: consumed).",
+         [](const NodeProfile& n) { return n.items_out; });
+  metric("aetherflow_node_errors_total", "counter", "Failed items and recovered exceptions.",
+         [](const NodeProfile& n) { return n.errors; });
+  metric("aetherflow_node_busy_seconds_total", "counter", "Time spent in the node's calls.",
+         [](const NodeProfile& n) { return static_cast<double>(n.busy_ns) / 1e9; });
+  metric("aetherflow_node_resource_wait_seconds_total", "counter",
+         "Time calls waited for shared resources and pools.",
+         [](const NodeProfile& n) { return static_cast<double>(n.resource_wait_ns) / 1e9; });
+  metric("aetherflow_node_utilization_ratio", "gauge",
+         "Busy time over wall time times usable concurrency.",
+         [](const NodeProfile& n) { return n.utilization; });
+
+  const char* events = "aetherflow_node_events_total";
+  if (std::any_of(p.nodes.begin(), p.nodes.end(), [](auto& n) { return !n.counters.empty(); }))
+    out += fmt::format(
+        "# HELP {} Counts a node's callable keeps of its own (a cache's hits, say).\n"
+        "# TYPE {} counter\n",
+        events, events);
+  for (const auto& n : p.nodes)
+    for (const auto& c : n.counters)
+      out += fmt::format("{}{{flow=\"{}\",node=\"{}\",event=\"{}\"}} {}\n", events, flow,
+                         label(n.name), label(c.name), c.value);
+
+  const char* hist = "aetherflow_node_call_duration_seconds";
+  out += fmt::format("# HELP {} Duration of node calls.\n# TYPE {} histogram\n", hist, hist);
+  for (const auto& n : p.nodes) {
+    for (const auto& [le, count] : n.call_buckets)
+      out += fmt::format("{}_bucket{{flow=\"{}\",node=\"{}\",le=\"{}\"}} {}\n", hist, flow,
+                         label(n.name), le, count);
+    out += fmt::format("{}_bucket{{flow=\"{}\",node=\"{}\",le=\"+Inf\"}} {}\n", hist, flow,
+                       label(n.name), n.call_latency.count);
+    out += fmt::format("{}_sum{{flow=\"{}\",node=\"{}\"}} {}\n", hist, flow, label(n.name),
+                       static_cast<double>(n.busy_ns) / 1e9);
+    out += fmt::format("{}_count{{flow=\"{}\",node=\"{}\"}} {}\n", hist, flow, label(n.name),
+                       n.call_latency.count);
+  }
+  out += fmt::format(
+      "# HELP aetherflow_flow_wall_seconds Wall time of the run.\n"
+      "# TYPE aetherflow_flow_wall_seconds gauge\n"
+      "aetherflow_flow_wall_seconds{{flow=\"{}\"}} {}\n"
+      "# HELP aetherflow_flow_items_per_second Source items per second over the run.\n"
+      "# TYPE aetherflow_flow_items_per_second gauge\n"
+      "aetherflow_flow_items_per_second{{flow=\"{}\"}} {}\n",
+      flow, static_cast<double>(p.wall_ns) / 1e9, flow, p.items_per_second);
+  return out;
+}
+
+}  // namespace aetherflow
