@@ -8,6 +8,7 @@
 #include <utility>
 
 #include <flow/detail/bind_resources.hpp>
+#include <flow/detail/dot.hpp>
 #include <flow/detail/environment.hpp>
 #include <flow/detail/executor.hpp>
 #include <flow/detail/log.hpp>

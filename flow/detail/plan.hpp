@@ -7,7 +7,6 @@
 #include <vector>
 
 #include <flow/detail/flow_data.hpp>
-#include <flow/profile.hpp>
 
 namespace aetherflow::detail {
 
@@ -20,9 +19,5 @@ struct Plan {
 
 // Throws FlowError listing every problem of the flow.
 Plan make_plan(const FlowData& flow);
-
-// The flow as declared, in Graphviz DOT; with a profile, each node is coloured by its busy
-// share and labelled with its key numbers.
-std::string to_dot(const FlowData& flow, const Profile* profile = nullptr);
 
 }  // namespace aetherflow::detail
