@@ -49,8 +49,9 @@ struct ItemCounts {
 
   // Calls `f` on each count of `counts` (an ItemCounts, const or not) in declaration order:
   // code that adds, stores or compares counts names the fields once, here.
+  // Inlined: the run adds a call's counts through it once per node call (AtomicItemCounts).
   template <class Counts, class F>
-  static void each(Counts& counts, F&& f) {
+  [[gnu::always_inline]] static inline void each(Counts& counts, F&& f) {
     f(counts.in);
     f(counts.out);
     f(counts.filtered);
