@@ -17,11 +17,13 @@ class AtomicItemCounts {
  public:
   void add(const ItemCounts& counts) noexcept {
     std::size_t i = 0;
-    ItemCounts::each(counts, [&](const auto& count) [[gnu::always_inline]] {
-      // Only what there is to add: the rare counts cost no write to a shared line.
-      if (const std::uint64_t n = number(count)) totals_[i].fetch_add(n, std::memory_order_relaxed);
-      ++i;
-    });
+    ItemCounts::each(
+        counts, [&](const auto& count) __attribute__((always_inline)) {
+          // Only what there is to add: the rare counts cost no write to a shared line.
+          if (const std::uint64_t n = number(count))
+            totals_[i].fetch_add(n, std::memory_order_relaxed);
+          ++i;
+        });
   }
   ItemCounts load() const noexcept {
     ItemCounts counts;
