@@ -9,12 +9,10 @@
 //   build/release/bench/bench_streaming [--benchmark_repetitions=3]
 //   AETHERFLOW_BENCH_MB=256 sets the file size (default 256 MiB).
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -27,10 +25,12 @@
 #include <flow/aetherflow.hpp>
 #include <scripts/datagen.hpp>
 
+#include "support/hand_read_lines.hpp"
 #include "support/ratio_main.hpp"
 
 namespace {
 
+using aetherflow::bench::hand_read_lines;
 using aetherflow::examples::count_words;
 using aetherflow::examples::WordCounts;
 
@@ -55,33 +55,10 @@ std::uint64_t file_size() {
   return std::filesystem::file_size(input());
 }
 
-// Calls on_line for each line of the input, with a hand-written read() + memchr loop.
-template <class OnLine>
-void hand_read_lines(OnLine&& on_line) {
-  const int fd = ::open(input().c_str(), O_RDONLY);
-  std::vector<char> buffer(1 << 20);
-  std::size_t carry = 0;
-  while (true) {
-    const ssize_t got = ::read(fd, buffer.data() + carry, buffer.size() - carry);
-    if (got <= 0) break;
-    const std::size_t valid = carry + static_cast<std::size_t>(got);
-    std::size_t pos = 0;
-    while (const void* nl = std::memchr(buffer.data() + pos, '\n', valid - pos)) {
-      const std::size_t end = static_cast<const char*>(nl) - buffer.data();
-      on_line(std::string_view(buffer.data() + pos, end - pos));
-      pos = end + 1;
-    }
-    carry = valid - pos;
-    std::memmove(buffer.data(), buffer.data() + pos, carry);
-  }
-  if (carry) on_line(std::string_view(buffer.data(), carry));
-  ::close(fd);
-}
-
 void Hand_CountLines(benchmark::State& state) {
   for (auto _ : state) {
     std::uint64_t lines = 0, bytes = 0;
-    hand_read_lines([&](std::string_view line) {
+    hand_read_lines(input(), [&](std::string_view line) {
       ++lines;
       bytes += line.size() + 1;
     });
@@ -115,7 +92,7 @@ void AetherFlow_CountLines(benchmark::State& state) {
 void Hand_WordCount(benchmark::State& state) {
   for (auto _ : state) {
     WordCounts counts;
-    hand_read_lines([&](std::string_view line) { count_words(line, counts); });
+    hand_read_lines(input(), [&](std::string_view line) { count_words(line, counts); });
     benchmark::DoNotOptimize(counts.size());
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * file_size()));

@@ -1,8 +1,10 @@
 // Access-log analytics: stream a web server log line by line, look at every request three ways
 // at once (which page, what status, how many bytes), join the three views of each request,
-// and tally. Errors take a second route to their own ordered sink.
+// and tally them by key on every core (count_by, sum_by). Errors take a second route to their
+// own ordered sink.
 //
 //   aetherflow-examples log_analytics [--input FILE | --size LINES] [--threads T] [--batch B]
+//                                     [--output FILE]
 //
 // Without --input, a log of about LINES lines (default 1,000,000) is generated first, in the
 // common log format, seeded and deterministic (scripts/datagen.hpp).
@@ -13,13 +15,16 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <examples/example.hpp>
+#include <examples/support/sorted_output.hpp>
 #include <scripts/datagen.hpp>
 
 namespace aetherflow::examples {
@@ -54,39 +59,40 @@ std::optional<Request> parse(std::string_view line) {
   return r;
 }
 
-struct Tally {
-  std::map<std::string, std::uint64_t> hits;
-  std::map<std::string, std::uint64_t> by_class;
-  std::uint64_t bytes = 0;
-  std::uint64_t requests = 0;
-};
+// One request seen three ways, joined again by the fan-in: page, status class, bytes.
+using View = std::tuple<std::string, std::string, std::uint64_t>;
 
-int run(const CommonOptions& options) {
+const std::string& page_of(const View& v) {
+  return std::get<0>(v);
+}
+const std::string& class_of(const View& v) {
+  return std::get<1>(v);
+}
+
+int run(const CommonOptions& options, const std::string& output) {
   // Without --input: about 85 bytes a line.
   const ExampleInput log(options, "access.log", datagen::Kind::access_log, options.size * 85);
   const std::string& input = log.path();
 
   aetherflow::Flow flow("log_analytics");
-  Tally tally;
+  KeyedRows hits, requests, served;  // per page; per status class: requests, bytes
   std::vector<std::string> first_errors;
   std::uint64_t errors = 0;
 
   auto lines = flow.source("access_log", aetherflow::read_lines(input));
-  auto requests = flow.node("parse", parse);
+  auto parsed = flow.node("parse", parse);
   auto page = flow.node("page", [](const Request& r) { return r.path; });
   auto status_class = flow.node(
       "status_class", [](const Request& r) { return std::to_string(r.status / 100) + "xx"; });
   auto bytes = flow.node("bytes", [](const Request& r) { return r.bytes; });
   auto combine = flow.fan_in("combine", [](std::string p, std::string c, std::uint64_t b) {
-    return std::tuple{std::move(p), std::move(c), b};
+    return View{std::move(p), std::move(c), b};
   });
-  auto count =
-      flow.node("tally", [&tally](const std::tuple<std::string, std::string, std::uint64_t>& v) {
-        ++tally.hits[std::get<0>(v)];
-        ++tally.by_class[std::get<1>(v)];
-        tally.bytes += std::get<2>(v);
-        ++tally.requests;
-      });
+  // The tallies, by key on every core.
+  auto by_page = flow.node("hits", aetherflow::count_by(page_of));
+  auto by_class = flow.node("requests", aetherflow::count_by(class_of));
+  auto bytes_by_class = flow.node(
+      "served", aetherflow::sum_by(class_of, [](const View& v) { return std::get<2>(v); }));
   auto outcome = flow.branch_on("outcome", [](const Request& r) { return r.status >= 400; });
   auto error_log = flow.node("error_log",
                              [&](const Request& r) {
@@ -96,8 +102,12 @@ int run(const CommonOptions& options) {
                              },
                              {.ordered = true});
 
-  lines >> requests >> aetherflow::fan_out(page, status_class, bytes, outcome);
-  aetherflow::fan_out(page, status_class, bytes) >> combine >> count;
+  lines >> parsed >> aetherflow::fan_out(page, status_class, bytes, outcome);
+  aetherflow::fan_out(page, status_class, bytes) >> combine >>
+      aetherflow::fan_out(by_page, by_class, bytes_by_class);
+  by_page >> flow.node("keep_hits", aetherflow::collect(hits));
+  by_class >> flow.node("keep_requests", aetherflow::collect(requests));
+  bytes_by_class >> flow.node("keep_served", aetherflow::collect(served));
   outcome.when(true) >> error_log;
   outcome.when(false) >>
       flow.node("ok", [](const Request&) {}, {.concurrency = aetherflow::unlimited});
@@ -110,23 +120,38 @@ int run(const CommonOptions& options) {
   std::cout << report << "\n";
   if (options.profile_dir.empty()) std::cout << *report.profile << "\n";
   finish_run(options, flow, report);
-  std::cout << "requests " << tally.requests << ", bytes served " << tally.bytes << "\n";
+  std::uint64_t total_requests = 0, total_bytes = 0;
+  for (const auto& [c, n] : requests) total_requests += n;
+  for (const auto& [c, n] : served) total_bytes += n;
+  std::sort(requests.begin(), requests.end());
+  std::cout << "requests " << total_requests << ", bytes served " << total_bytes << "\n";
   std::cout << "by status:";
-  for (const auto& [c, n] : tally.by_class) std::cout << " " << c << "=" << n;
+  for (const auto& [c, n] : requests) std::cout << " " << c << "=" << n;
   std::cout << "\ntop pages:\n";
-  std::vector<std::pair<std::uint64_t, std::string>> top;
-  for (const auto& [p, n] : tally.hits) top.emplace_back(n, p);
-  std::sort(top.rbegin(), top.rend());
+  KeyedRows top = hits;
+  std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
   for (std::size_t i = 0; i < std::min<std::size_t>(5, top.size()); ++i)
-    std::cout << "  " << top[i].second << "  " << top[i].first << "\n";
+    std::cout << "  " << top[i].first << "  " << top[i].second << "\n";
   std::cout << "errors " << errors << ", first:";
   for (const auto& e : first_errors) std::cout << " [" << e << "]";
   std::cout << "\nunparsable lines " << report.node("parse").filtered << "\n";
 
+  if (!output.empty()) {
+    KeyedRows rows;
+    auto add = [&rows](const char* tally, const KeyedRows& from) {
+      for (const auto& [key, n] : from) rows.emplace_back(std::string(tally) + " " + key, n);
+    };
+    add("page", hits);
+    add("requests", requests);
+    add("bytes", served);
+    write_sorted(output, std::move(rows));
+  }
+
   // Every line is accounted for: parsed or dropped as unparsable; and some did parse.
-  const bool balanced =
-      report.node("parse").in == report.node("parse").out + report.node("parse").filtered &&
-      tally.requests == report.node("parse").out;
+  const auto& p = report.node("parse");
+  const bool balanced = p.in == p.out + p.filtered && total_requests == p.out;
   return anything_parsed(report, "parse") && balanced ? kExitOk : kExitWrongResult;
 }
 
@@ -135,11 +160,17 @@ int run(const CommonOptions& options) {
 Example log_analytics() {
   return {"log_analytics",
           "the flagship: an access log streamed line by line, fan-out to three views of each "
-          "request, a fan-in, branch_on to an ordered error sink; profiled",
+          "request, a fan-in, tallies by key, branch_on to an ordered error sink; profiled",
           true,
           "lines",
           1'000'000,
-          [](CLI::App&) -> ExampleMain { return run; }};
+          [](CLI::App& app) -> ExampleMain {
+            auto output = std::make_shared<std::string>();
+            app.add_option("-o,--output", *output,
+                           "write the tallies there, one 'tally key<TAB>value' line each "
+                           "(page, requests and bytes by status class), sorted");
+            return [output](const CommonOptions& o) { return run(o, *output); };
+          }};
 }
 
 }  // namespace aetherflow::examples

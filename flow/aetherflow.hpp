@@ -16,9 +16,11 @@
 #include <flow/tune.hpp>
 #include <nodes/batch.hpp>
 #include <nodes/cache.hpp>
+#include <nodes/keyed.hpp>
 #include <nodes/partition.hpp>
 #include <nodes/progress_bar.hpp>
 #include <nodes/read_chunks.hpp>
 #include <nodes/read_lines.hpp>
 #include <nodes/sinks.hpp>
 #include <nodes/throttle.hpp>
+#include <nodes/top_k.hpp>

@@ -12,13 +12,16 @@
 //   auto rows = flow.node("rows", aetherflow::batch<Row>(500));
 //
 // The run wires a node by its shape() and asks its traits() what the plan needs to know; it
-// never asks which kind a node is. nodes/detail/batch_node.hpp is a whole kind in one file.
+// never asks which kind a node is. nodes/detail/batch_node.hpp is a whole kind in one file;
+// nodes/detail/keyed_node.hpp one that calls user code per item and so applies the error
+// policies (ItemFailures, NodeWithDeadLetters).
 
 #include <concepts>
 #include <memory>
 #include <string>
 
 #include <flow/detail/batch.hpp>
+#include <flow/detail/error_policy.hpp>
 #include <flow/detail/node_impl.hpp>
 #include <flow/options.hpp>
 

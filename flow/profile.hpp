@@ -50,6 +50,7 @@ struct NodeProfile {
   // Cumulative call counts at the Prometheus bucket bounds (le, in seconds).
   std::vector<std::pair<double, std::uint64_t>> call_buckets;
   std::vector<NodeCounter> counters;  // the callable's own, as in the run report
+  std::vector<ShardLoad> shards;      // keyed nodes: keys and items per shard, as in the report
   bool operator==(const NodeProfile&) const = default;
 };
 

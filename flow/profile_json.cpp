@@ -26,6 +26,10 @@ void serialize(Archive& a, NodeCounter& c) {
   a(cereal::make_nvp("name", c.name), cereal::make_nvp("value", c.value));
 }
 template <class Archive>
+void serialize(Archive& a, ShardLoad& s) {
+  a(cereal::make_nvp("keys", s.keys), cereal::make_nvp("items", s.items));
+}
+template <class Archive>
 void serialize(Archive& a, NodeProfile& n) {
   a(cereal::make_nvp("name", n.name), cereal::make_nvp("kind", n.kind),
     cereal::make_nvp("concurrency_limit", n.concurrency_limit),
@@ -39,7 +43,8 @@ void serialize(Archive& a, NodeProfile& n) {
     cereal::make_nvp("resource_waits", n.resource_waits),
     cereal::make_nvp("resource_wait_ns", n.resource_wait_ns),
     cereal::make_nvp("shared_resources", n.shared_resources),
-    cereal::make_nvp("call_buckets", n.call_buckets), cereal::make_nvp("counters", n.counters));
+    cereal::make_nvp("call_buckets", n.call_buckets), cereal::make_nvp("counters", n.counters),
+    cereal::make_nvp("shards", n.shards));
 }
 template <class Archive>
 void serialize(Archive& a, ThreadProfile& t) {

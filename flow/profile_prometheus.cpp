@@ -62,6 +62,21 @@ std::string to_prometheus(const Profile& p) {
       out += fmt::format("{}{{flow=\"{}\",node=\"{}\",event=\"{}\"}} {}\n", events, flow,
                          label(n.name), label(c.name), c.value);
 
+  auto shard_metric = [&](std::string_view name, std::string_view type, std::string_view help,
+                          std::uint64_t ShardLoad::*value) {
+    if (std::none_of(p.nodes.begin(), p.nodes.end(), [](auto& n) { return !n.shards.empty(); }))
+      return;
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    for (const auto& n : p.nodes)
+      for (std::size_t s = 0; s < n.shards.size(); ++s)
+        out += fmt::format("{}{{flow=\"{}\",node=\"{}\",shard=\"{}\"}} {}\n", name, flow,
+                           label(n.name), s, n.shards[s].*value);
+  };
+  shard_metric("aetherflow_node_shard_keys", "gauge", "Keys a shard of a keyed node held.",
+               &ShardLoad::keys);
+  shard_metric("aetherflow_node_shard_items_total", "counter",
+               "Items a shard of a keyed node aggregated.", &ShardLoad::items);
+
   const char* hist = "aetherflow_node_call_duration_seconds";
   out += fmt::format("# HELP {} Duration of node calls.\n# TYPE {} histogram\n", hist, hist);
   for (const auto& n : p.nodes) {

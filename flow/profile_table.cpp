@@ -46,6 +46,7 @@ std::ostream& operator<<(std::ostream& os, const Profile& p) {
                peak, n->resource_waits);
   }
   detail::print_counters(os, p.nodes);
+  detail::print_shards(os, p.nodes);
   fmt::print(os, "  threads:");
   for (const auto& t : p.thread_profiles)
     fmt::print(

@@ -24,6 +24,15 @@ std::uint64_t RunReport::source_items() const {
   return total;
 }
 
+double largest_shard_share(const std::vector<ShardLoad>& shards) {
+  std::uint64_t total = 0, largest = 0;
+  for (const ShardLoad& s : shards) {
+    total += s.items;
+    largest = std::max(largest, s.items);
+  }
+  return total ? static_cast<double>(largest) / static_cast<double>(total) : 0.0;
+}
+
 double RunReport::items_per_second() const {
   const double s = wall_seconds();
   return s > 0 ? static_cast<double>(source_items()) / s : 0.0;
@@ -56,6 +65,7 @@ std::ostream& operator<<(std::ostream& os, const RunReport& r) {
     fmt::print(os, row, n.name, width, n.kind, n.in, n.out, n.filtered, n.failed, n.retries,
                n.cancelled, n.errors, n.waits);
   detail::print_counters(os, r.nodes);
+  detail::print_shards(os, r.nodes);
   for (const auto& n : r.nodes)
     if (n.adaptive)
       fmt::print(os,

@@ -68,12 +68,29 @@ struct ItemCounts {
   bool operator==(const ItemCounts&) const = default;
 };
 
+// One shard of a keyed node's state (nodes/keyed.hpp): the keys it held when the input ended,
+// and the items it aggregated.
+struct ShardLoad {
+  std::uint64_t keys = 0;
+  std::uint64_t items = 0;
+  bool operator==(const ShardLoad&) const = default;
+};
+
+// The largest shard's share of all shards' items (0 without items): 1/P when the keys spread
+// evenly, near 1 when one key takes most items.
+double largest_shard_share(const std::vector<ShardLoad>& shards);
+
 // One node's report: its name and kind, its items, and what else the run knows of it.
 struct NodeReport : ItemCounts {
   std::string name;
-  std::string kind;  // source, transform, filter, expand, sink, fan_in, branch, repeat, batch
+  std::string
+      kind;  // source, transform, filter, expand, sink, fan_in, branch, repeat, batch, keyed, top_k
   std::vector<NodeCounter> counters;       // the callable's counters(), grown during this run
   std::optional<AdaptiveReport> adaptive;  // nodes with a concurrency range only
+  // Keyed nodes only, one per shard. A completed run balances as
+  //   in == sum of the shards' items + failed + cancelled
+  // A stopped run emits nothing: the items it had aggregated count as cancelled too.
+  std::vector<ShardLoad> shards;
 };
 
 struct RunReport {

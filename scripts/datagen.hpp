@@ -3,8 +3,12 @@
 //   access_log  web server access log, common log format (about 1 line in 200 is garbage)
 //   trades      CSV trades: symbol,price,quantity,timestamp (with a header line)
 //   text        plain text: lines of 8 to 16 words from a small vocabulary
+//   words       plain text of many distinct words: lines of 8 to 16 words drawn from 8 M
+//               with Zipf-like frequencies (rank r about 1/r as often as rank 1) and a long
+//               tail: 400 MiB hold about 4 M distinct words
 // The same kind, seed and size always give the same bytes.
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -14,14 +18,15 @@
 
 namespace aetherflow::datagen {
 
-enum class Kind { access_log, trades, text };
+enum class Kind { access_log, trades, text, words };
 
 inline Kind kind_from(std::string_view name) {
   if (name == "access-log") return Kind::access_log;
   if (name == "trades") return Kind::trades;
   if (name == "text") return Kind::text;
+  if (name == "words") return Kind::words;
   throw std::invalid_argument("unknown data kind '" + std::string(name) +
-                              "' (access-log, trades or text)");
+                              "' (access-log, trades, text or words)");
 }
 
 class Generator {
@@ -39,6 +44,8 @@ class Generator {
         return trade(out);
       case Kind::text:
         return text(out);
+      case Kind::words:
+        return zipf_words(out);
     }
   }
 
@@ -108,6 +115,24 @@ class Generator {
     for (int i = 0; i < count; ++i) {
       if (i) out += ' ';
       out += words[(next() >> 11) % std::size(words)];
+    }
+    out += '\n';
+  }
+
+  // A word's rank r in [1, 2^23) drawn with density 1/r (r = 2^(23 u), u uniform), written
+  // as the letters of a bijective scramble of r: frequent words are not the short ones.
+  void zipf_words(std::string& out) {
+    constexpr int kBits = 23;
+    const int count = 8 + static_cast<int>(next() % 9);
+    for (int i = 0; i < count; ++i) {
+      if (i) out += ' ';
+      const double u = static_cast<double>(next() >> 11) / 9007199254740992.0;  // [0, 1)
+      auto rank = static_cast<std::uint64_t>(std::exp2(u * kBits));
+      rank = (rank * 0x9E3779B1u) & ((std::uint64_t{1} << kBits) - 1);  // odd: a bijection
+      do {
+        out += static_cast<char>('a' + rank % 26);
+        rank /= 26;
+      } while (rank);
     }
     out += '\n';
   }

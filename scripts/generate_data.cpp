@@ -1,5 +1,5 @@
 // aetherflow-generate KIND SIZE OUTPUT [SEED]
-//   KIND   access-log | trades | text
+//   KIND   access-log | trades | text | words
 //   SIZE   bytes, with an optional K, M or G suffix (powers of 1024): 400M, 4G
 //   SEED   default 42; the same kind, size and seed always give the same file
 #include <cstdint>
@@ -25,7 +25,7 @@ std::uint64_t parse_size(const std::string& text) {
 
 int main(int argc, char** argv) {
   if (argc < 4 || argc > 5) {
-    std::cerr << "usage: aetherflow-generate access-log|trades|text SIZE OUTPUT [SEED]\n";
+    std::cerr << "usage: aetherflow-generate access-log|trades|text|words SIZE OUTPUT [SEED]\n";
     return 2;
   }
   try {

@@ -1,6 +1,6 @@
 #pragma once
-// Word counting shared by examples/word_count.cpp and bench/streaming.cpp, so that the
-// benchmark measures exactly the example's work.
+// Word counting shared by examples/word_count.cpp and the benchmarks (bench/streaming.cpp,
+// bench/keyed.cpp), so that they measure exactly the example's work.
 
 #include <algorithm>
 #include <cstdint>
@@ -18,20 +18,31 @@ struct StringHash {
 };
 using WordCounts = std::unordered_map<std::string, std::uint64_t, StringHash, std::equal_to<>>;
 
-// Counts the space-separated words of `line` into `counts`.
-inline void count_words(std::string_view line, WordCounts& counts) {
+// Calls `f` on each space-separated word of `line`, a view into it.
+template <class F>
+void for_each_word(std::string_view line, F&& f) {
   std::size_t start = 0;
   while (start < line.size()) {
     const std::size_t end = std::min(line.find(' ', start), line.size());
-    if (end > start) {
-      const std::string_view word = line.substr(start, end - start);
-      if (auto it = counts.find(word); it != counts.end())
-        ++it->second;
-      else
-        counts.emplace(word, 1);
-    }
+    if (end > start) f(line.substr(start, end - start));
     start = end + 1;
   }
+}
+
+// Counts the space-separated words of `line` into `counts`.
+inline void count_words(std::string_view line, WordCounts& counts) {
+  for_each_word(line, [&counts](std::string_view word) {
+    if (auto it = counts.find(word); it != counts.end())
+      ++it->second;
+    else
+      counts.emplace(word, 1);
+  });
+}
+
+// The body of a one-to-many node: the words of a line, each a view into the line's chunk.
+template <class Emit>
+void split_words(std::string_view line, Emit& emit) {
+  for_each_word(line, [&emit](std::string_view word) { emit(word); });
 }
 
 // Adds b's counts into a: the combine of per-thread tables.

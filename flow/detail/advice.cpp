@@ -18,12 +18,37 @@ constexpr double kSaturated = 0.75;
 // it per_thread doubles throughput.)
 constexpr double kWaitBound = 0.2;
 constexpr double kWaitMatters = 0.5;
+// A keyed node's shard taking this share of its items, and at least 1.5x an even share, is a
+// hot shard, if the node does kHotShardWork of the run's work: its updates run one at a time
+// however many threads there are (one key of 90% in the tests).
+constexpr double kHotShard = 0.5;
+constexpr double kHotShardWork = 0.25;
 // The hot spot is the bottleneck of a run whose threads are all busy only if it does at least
 // this share of the work; below it, no single node stands out.
 constexpr double kDominant = 0.5;
 
 std::string percent(double share) {
   return fmt::format("{:.0f}%", share * 100);
+}
+
+bool has_hot_shard(const NodeProfile& n) {
+  const double even = n.shards.empty() ? 1.0 : 1.0 / static_cast<double>(n.shards.size());
+  const double largest = largest_shard_share(n.shards);
+  return n.shards.size() > 1 && largest >= std::max(kHotShard, 1.5 * even) &&
+         n.busy_share >= kHotShardWork;
+}
+
+std::string hot_shard_advice(const NodeProfile& n) {
+  const auto hottest =
+      std::max_element(n.shards.begin(), n.shards.end(),
+                       [](const ShardLoad& a, const ShardLoad& b) { return a.items < b.items; });
+  return fmt::format(
+      "shard {} of keyed node '{}' aggregates {} of its items (an even spread gives each of its "
+      "{} shards {}): one key or a few take most items, and a shard's updates run one at a "
+      "time; pre-aggregate before the node (count per batch), or spread the hot key over "
+      "several (key by key and item % N, then combine the parts)",
+      hottest - n.shards.begin(), n.name, percent(largest_shard_share(n.shards)), n.shards.size(),
+      percent(1.0 / static_cast<double>(n.shards.size())));
 }
 
 double wait_share(const NodeProfile& n) {
@@ -80,11 +105,13 @@ std::string saturated_advice(const NodeProfile& n) {
 // The rules, in order of evidence:
 //   1. nothing to judge: no item got past the sources;
 //   2. a node held up by a shared resource: a lock of a `shared` binding, or an empty pool;
-//   3. a node of limited concurrency (a source, a serial or ordered sink, a limited node) busy
+//   3. a keyed node whose items go mostly to one shard (a hot key), whose updates run one at
+//      a time;
+//   4. a node of limited concurrency (a source, a serial or ordered sink, a limited node) busy
 //      nearly all of its capacity: it cannot go faster, so the run cannot either;
-//   4. every thread busy: the run's width limits it; the hot spot is the bottleneck if it does
+//   5. every thread busy: the run's width limits it; the hot spot is the bottleneck if it does
 //      most of the work, else no single node is;
-//   5. otherwise threads were left idle with no node saturated: no node is the bottleneck.
+//   6. otherwise threads were left idle with no node saturated: no node is the bottleneck.
 // Queue waits are not evidence: they are noisy, and an ordered sink's batches wait for their
 // turn whatever the node costs.
 void advise(Profile& p) {
@@ -117,6 +144,10 @@ void advise(Profile& p) {
                       fmt::format("'{}' spends {} of its time waiting for {}", waiting->name,
                                   percent(wait_share(*waiting)), what));
   }
+
+  if (const NodeProfile* hot = best(
+          p, has_hot_shard, [](const NodeProfile& n) { return largest_shard_share(n.shards); }))
+    return bottleneck(p, *hot, hot_shard_advice(*hot));
 
   if (const NodeProfile* saturated = best(
           p,

@@ -83,6 +83,28 @@ class ItemFailures {
   Ref<Batch<DeadLetter<In>>> dead_;
 };
 
+// A node of one input that applies the policies per item (a step, a keyed node): under
+// OnError::dead_letter its failed items leave on a port of their own, after its output if it
+// has one.
+template <class In>
+class NodeWithDeadLetters : public NodeImpl {
+ public:
+  using NodeImpl::NodeImpl;
+
+  std::size_t output_ports() const override {
+    return (output_ ? 1 : 0) + (has_dead_letters(options()) ? 1 : 0);
+  }
+  const std::type_info* port_type(std::size_t port) const override {
+    return port == dead_letter_port() ? &typeid(DeadLetter<In>) : output_;
+  }
+  std::string port_label(std::size_t port) const override {
+    return port == dead_letter_port() ? "dead letters" : std::string();
+  }
+
+ protected:
+  std::size_t dead_letter_port() const noexcept { return output_ ? 1 : 0; }
+};
+
 // A node keeping failed items must be able to copy them.
 template <class In>
 void check_failed_items_copyable(const NodeImpl& node, std::vector<std::string>& problems) {

@@ -66,7 +66,7 @@ class Run final : public RunControl {
                  {options.batch_size,
                   options.max_batches_in_flight ? options.max_batches_in_flight : 4 * threads_,
                   options}),
-        holders_(state_, calls_),
+        holders_(state_, calls_, threads_),
         profiler_(profile ? start_profiler() : nullptr),
         wiring_(wiring_inputs(), state_, calls_, sources_, holders_),
         counters_before_(flow) {}
@@ -87,6 +87,7 @@ class Run final : public RunControl {
         state_.cancel(fmt::format("deadline of {} passed", duration_text(static_cast<std::uint64_t>(
                                                                options_.deadline.count()))));
       });
+    for (auto id : plan_.order) flow_.nodes[id].impl->begin_run({threads_, options_.batch_size});
     try {
       // Registered inside the try: a stop already requested cancels the run at once.
       const std::stop_callback on_stop(options_.stop, [this] { state_.cancel("stop requested"); });

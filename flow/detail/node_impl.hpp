@@ -79,6 +79,12 @@ class RunControl {
 class ProviderBase;
 struct ResourceNeed;
 
+// What a run tells each node before its first call (NodeImpl::begin_run).
+struct RunStart {
+  std::size_t threads = 1;     // worker threads of the run
+  std::size_t batch_size = 0;  // items per source batch; 0: chosen by the run
+};
+
 // Per call of a node on one batch.
 struct CallContext {
   ItemCounts counts;  // its waits are folded in from `waits` when the call ends
@@ -176,11 +182,17 @@ class NodeImpl {
   // Sources only: a cursor from the beginning, or from a checkpoint's point if resumable().
   virtual std::unique_ptr<SourceCursor> open(const ResumePoint& from) const;
   virtual bool resumable() const { return false; }
+  // Once before every run's first call: a node keeping state between calls starts it afresh,
+  // sized for the run (a keyed node's shards, one per thread).
+  virtual void begin_run(const RunStart& /*run*/) const {}
   // Once at the end of every run, after the node's last call, however the run ended: the
   // callable's finish() if it has one (a sink flushing what it buffered; docs/nodes.md).
   virtual void finish() const {}
   // The callable's own counters, read before and after every run (callable_counters).
   virtual std::vector<NodeCounter> counters() const { return {}; }
+  // A node whose state is split into shards (a keyed node): each shard's load in the run just
+  // ended, read after it, for the report and the hot-shard advice. Empty for other nodes.
+  virtual std::vector<ShardLoad> shard_loads() const { return {}; }
   // Every other node: consume `in` (one batch per input port, or for an ordered sink all parts
   // of one sequence number), fill `out` (one batch per output port, possibly empty).
   virtual void process(std::span<const BatchHandle> in, std::span<BatchHandle> out,
@@ -188,11 +200,16 @@ class NodeImpl {
 
   // A node that keeps items between calls (a batch node) emits them outside its calls too:
   // flush() puts what is due in `out` (at the end of the stream, everything; else what a timer
-  // asked for through RunControl::flush_later). After the run, drop_held() empties it and
-  // says how many items it dropped, counted as cancelled.
+  // asked for through RunControl::flush_later). At the end of the stream it may emit what it
+  // holds one batch per call, returning true while more is left: the run calls it again, a
+  // few batches ahead of the nodes downstream, so that emitting a large state takes no more
+  // memory than a few batches (a keyed node's table). After the run, drop_held() empties it
+  // and says how many items it dropped, counted as cancelled.
   virtual bool holds_items() const { return false; }
-  virtual void flush(std::span<BatchHandle> /*out*/, CallContext& /*ctx*/,
-                     bool /*end_of_stream*/) const {}
+  virtual bool flush(std::span<BatchHandle> /*out*/, CallContext& /*ctx*/,
+                     bool /*end_of_stream*/) const {
+    return false;
+  }
   virtual std::uint64_t drop_held() const { return 0; }
 
  protected:

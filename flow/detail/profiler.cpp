@@ -95,6 +95,7 @@ Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport&
         n.shared_resources.push_back(type_name(provider->type()));
     n.call_buckets = r.call_latency.cumulative(ns_per_tick / 1e9);  // in seconds
     n.counters = counted.counters;
+    n.shards = counted.shards;
     p.errors += n.errors;
     total_busy += n.busy_ns;
     p.nodes.push_back(std::move(n));

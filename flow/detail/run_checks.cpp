@@ -37,9 +37,9 @@ void check_checkpoints(const FlowData& flow, const CheckpointOptions& options,
     const NodeImpl& node = *decl.impl;
     if (node.holds_items())
       problems.push_back(fmt::format(
-          "node '{}' holds items between calls (a batch node), so a checkpoint would commit "
+          "node '{}' holds items between calls (a {} node), so a checkpoint would commit "
           "items it has not passed on yet: checkpoints cannot be used with it",
-          node.name()));
+          node.name(), node.traits().noun));
     if (node.shape() == Shape::source && !node.resumable())
       problems.push_back(fmt::format(
           "source '{}' cannot resume from a checkpoint (RunOptions::checkpoint): a generator's "

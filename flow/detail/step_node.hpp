@@ -46,34 +46,25 @@ constexpr const NodeTraits& step_traits(StepKind kind) noexcept {
 // Sig describes the user's callable (StepSignature); F is what is called, the callable itself
 // or a wrapper around it with the same input and output.
 template <class Sig, class F>
-class StepNode : public NodeImpl {
+class StepNode : public NodeWithDeadLetters<typename Sig::input> {
  public:
   using In = typename Sig::input;
   using Out = typename Sig::output;
 
   StepNode(std::string name, NodeOptions options, F fn,
            const NodeTraits& traits = step_traits(Sig::kind))
-      : NodeImpl(std::move(name), traits, std::move(options)), fn_(std::move(fn)) {
-    inputs_ = {&typeid(In)};
-    if constexpr (!std::is_void_v<Out>) output_ = &typeid(Out);
+      : NodeWithDeadLetters<In>(std::move(name), traits, std::move(options)), fn_(std::move(fn)) {
+    this->inputs_ = {&typeid(In)};
+    if constexpr (!std::is_void_v<Out>) this->output_ = &typeid(Out);
   }
 
   // An ordered sink restores source order before its calls.
   Shape shape() const override {
-    if (kind == StepKind::sink && options().ordered) return Shape::ordered;
+    if (kind == StepKind::sink && this->options().ordered) return Shape::ordered;
     return NodeImpl::shape();
   }
   void check(std::vector<std::string>& problems) const override {
     check_failed_items_copyable<In>(*this, problems);
-  }
-  std::size_t output_ports() const override {
-    return (output_ ? 1 : 0) + (has_dead_letters(options()) ? 1 : 0);
-  }
-  const std::type_info* port_type(std::size_t port) const override {
-    return port == dead_letter_port() ? &typeid(DeadLetter<In>) : output_;
-  }
-  std::string port_label(std::size_t port) const override {
-    return port == dead_letter_port() ? "dead letters" : std::string();
   }
 
   void process(std::span<const BatchHandle> in, std::span<BatchHandle> out,
@@ -96,8 +87,6 @@ class StepNode : public NodeImpl {
   static constexpr bool can_work_in_place =
       std::is_same_v<In, Out> && (kind == StepKind::transform || kind == StepKind::filter);
 
-  // The dead letters leave after the output, if there is one.
-  std::size_t dead_letter_port() const noexcept { return output_ ? 1 : 0; }
   // The common case of a chain, on its own tight loop: a one-to-one node keeping the item type,
   // on a batch of its own, with no resources, retries or error policy to apply. Every item
   // stays in its place, so slots are left as they are; the stop flag is read every 16 items.
@@ -105,7 +94,7 @@ class StepNode : public NodeImpl {
                                         std::tuple_size_v<typename Sig::resources> == 0 &&
                                         !std::is_invocable_v<F&, In, CallContext&>;
   bool runs_tight(const BatchBase& batch) const noexcept {
-    return !batch.shared && options().on_error == OnError::fail && !options().retry;
+    return !batch.shared && this->options().on_error == OnError::fail && !this->options().retry;
   }
   void run_tight(const BatchHandle& handle, std::span<BatchHandle> out, CallContext& ctx) const {
     auto& batch = batch_cast<In>(handle);
@@ -197,7 +186,7 @@ class StepNode : public NodeImpl {
     };
 
     ItemFailures<In> failures(*this, batch);  // what the node's error policy makes of them
-    const bool give = owned && !keeps_failed_items(options());  // may the body consume items?
+    const bool give = owned && !keeps_failed_items(this->options());  // may the body consume items?
 
     // One attempt at item i.
     auto attempt_item = [&](std::size_t i) {
@@ -279,7 +268,7 @@ class StepNode : public NodeImpl {
       target->values.erase(target->values.begin() + kept, target->values.end());
       target->slots.resize(kept);
     }
-    failures.send(out, dead_letter_port());
+    failures.send(out, this->dead_letter_port());
     if constexpr (kind != StepKind::sink) out[0] = std::move(result);
   }
 

@@ -86,14 +86,15 @@ class BatchNode final : public NodeImpl {
 
   // The open group, if it is due (`end_of_stream`, or max_wait has passed since its first item).
   // Nothing while the run is stopping: drop_held() counts what is left.
-  void flush(std::span<BatchHandle> out, CallContext& ctx, bool end_of_stream) const override {
-    if (ctx.stopping()) return;
+  bool flush(std::span<BatchHandle> out, CallContext& ctx, bool end_of_stream) const override {
+    if (ctx.stopping()) return false;
     std::lock_guard lock(mutex_);
-    if (pending_.empty()) return;
-    if (!end_of_stream && Clock::now() - since_ < max_wait_) return;  // a younger group
+    if (pending_.empty()) return false;
+    if (!end_of_stream && Clock::now() - since_ < max_wait_) return false;  // a younger group
     auto groups = make_ref<Batch<Group>>();
     emit(*groups, ctx);
     out[0] = std::move(groups);
+    return false;  // one group at most is open
   }
 
   std::uint64_t drop_held() const override {

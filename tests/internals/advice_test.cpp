@@ -197,5 +197,30 @@ TEST(Advice, TheDotOutlineIsOnTheNodeTheAdviceNames) {
   EXPECT_EQ(flow.to_dot(balanced).find("penwidth=3"), std::string::npos);
 }
 
+// A keyed node whose shards aggregate `items` items each.
+NodeProfile keyed(double busy, std::size_t threads, std::vector<std::uint64_t> items) {
+  NodeProfile n = node("count", "keyed", 0, busy, threads);
+  for (auto i : items) n.shards.push_back({i / 10, i});
+  return n;
+}
+
+TEST(Advice, AHotShardOfAKeyedNodeIsTheBottleneckAndNamed) {
+  const Profile p =
+      profile(4, {node("read", "source", 1, 0.1, 4), keyed(0.5, 4, {10, 900, 50, 40})});
+  EXPECT_EQ(p.bottleneck, "count") << advice_of(p);
+  EXPECT_NE(advice_of(p).find("shard 1 of keyed node 'count' aggregates 90% of its items (an "
+                              "even spread gives each of its 4 shards 25%)"),
+            std::string::npos)
+      << advice_of(p);
+}
+
+TEST(Advice, EvenShardsOrAKeyedNodeDoingLittleWorkNameNoHotShard) {
+  for (const Profile& p :
+       {profile(4, {node("read", "source", 1, 0.1, 4), keyed(0.5, 4, {250, 260, 240, 250})}),
+        profile(4, {node("parse", "transform", 0, 0.9, 4), keyed(0.02, 4, {10, 900, 50, 40})}),
+        profile(2, {node("read", "source", 1, 0.1, 2), keyed(0.5, 2, {60, 40})})})
+    EXPECT_EQ(advice_of(p).find("aggregates"), std::string::npos) << advice_of(p);
+}
+
 }  // namespace
 }  // namespace aetherflow

@@ -30,19 +30,25 @@ void Holders::flush_held(tf::graph& graph) {
     timed_flushes_ = false;
   }
   for (const Holder& h : holders_) {
-    if (state_.stopping()) return;
-    flush(h, true);
-    graph.wait_for_all();
+    for (bool more = true; more;) {
+      for (std::size_t sent = 0; more && sent < ahead_; ++sent) {
+        if (state_.stopping()) return;
+        more = flush(h, true);
+      }
+      graph.wait_for_all();
+    }
   }
 }
 
-void Holders::flush(const Holder& h, bool end_of_stream) {
+bool Holders::flush(const Holder& h, bool end_of_stream) {
   std::vector<Msg> out(h.routes.size());
+  bool more = false;
   const std::uint64_t ready = calls_.guarded(
-      *h.rt, {}, [&](CallContext& ctx) { h.rt->node->flush(out, ctx, end_of_stream); });
+      *h.rt, {}, [&](CallContext& ctx) { more = h.rt->node->flush(out, ctx, end_of_stream); });
   Calls::prepare_outputs(*h.rt, out, ready);
   for (std::size_t p = 0; p < out.size(); ++p)
     if (out[p]) h.routes[p]->try_put(out[p]);
+  return more;
 }
 
 void Holders::drop_held() noexcept {

@@ -14,7 +14,10 @@ namespace aetherflow::detail {
 
 class Holders {
  public:
-  Holders(RunState& state, Calls& calls) : state_(state), calls_(calls) {}
+  // `ahead`: how many batches a holder emitting its state at the end of the stream may send
+  // before the graph has taken them (NodeImpl::flush).
+  Holders(RunState& state, Calls& calls, std::size_t ahead)
+      : state_(state), calls_(calls), ahead_(ahead) {}
 
   // Node `rt` holds items and emits on `routes`: gives it the serial oneTBB node its timed
   // flushes run in, so that they run on a worker of the run's arena, as a task the graph
@@ -25,7 +28,8 @@ class Holders {
   void flush_later(const NodeImpl& node, std::chrono::nanoseconds delay);
   // The end of the stream: each holder emits what it holds, upstream first, and what it
   // emitted flows on before the next one's turn. Timed flushes end first, so none can race
-  // with these.
+  // with these. A holder emitting batch by batch sends `ahead` of them, waits for the graph
+  // to take them, and goes on.
   void flush_held(tf::graph& graph);
   // After the run: what they still hold, when the run stopped or failed, counted as cancelled.
   void drop_held() noexcept;
@@ -36,10 +40,11 @@ class Holders {
     std::vector<tf::broadcast_node<Msg>*> routes;
     tf::function_node<int, tf::continue_msg>* timed;
   };
-  void flush(const Holder& h, bool end_of_stream);
+  bool flush(const Holder& h, bool end_of_stream);  // true: more to emit
 
   RunState& state_;
   Calls& calls_;
+  std::size_t ahead_;
   std::vector<Holder> holders_;  // in flow order
   std::mutex mutex_;             // a timed flush against the end of stream
   bool timed_flushes_ = true;    // until the end of stream

@@ -45,6 +45,7 @@ RunReport make_report(const FlowData& flow, const Plan& plan, const RunState& st
     n.kind = node.traits().label;
     n.counters = counters.grown(id, node.counters());
     n.adaptive = adaptive_report(node, wiring.adaptive(id));
+    n.shards = node.shard_loads();
   }
   return r;
 }

@@ -172,7 +172,8 @@ Wired Wiring::routes(GraphNodes& graph, const NodeRuntime& rt) {
           rt.node->process({&in, 1}, out, ctx);
         });
         Calls::prepare_outputs(rt, out, ready);
-        for (std::size_t p = 0; p < routes.size(); ++p) routes[p]->try_put(out[p]);
+        for (std::size_t p = 0; p < routes.size(); ++p)
+          if (out[p]) routes[p]->try_put(out[p]);  // a holder may emit nothing in a call
         return tf::continue_msg();
       });
   w.inputs = {&n};

@@ -1,0 +1,349 @@
+#pragma once
+// The node behind aggregate_by_key, count_by and sum_by (nodes/keyed.hpp): each item updates
+// the state of its key, and when the input ends the node emits every (key, state) pair.
+//
+// The state is split by key hash into P shards (P: 8 per thread of the run unless set), each a hash
+// table behind its own lock. A call splits its batch by shard once, then takes the shards one
+// at a time, trying those that are free first, and applies each shard's items under one lock:
+// no lock per item, and since each key lives in one shard, no merge at the end. Written on the
+// public seam (flow/node_kind.hpp), as a user's kind would be.
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <flow/node_kind.hpp>
+#include <nodes/detail/keyed_table.hpp>
+
+namespace aetherflow::detail {
+
+// A keyed node emits pairs of keys from many source batches, at the end of the stream.
+inline constexpr NodeTraits kKeyedTraits{.label = "keyed",
+                                         .noun = "keyed aggregation",
+                                         .dot_shape = "box3d",
+                                         .adaptable = false,
+                                         .slots = Slots::regrouped};
+
+// Shards per thread of the run, unless the node says how many: with one per thread, two calls
+// often want the same shard at once and one of them waits; with eight, they rarely do. A word
+// count of 1.5 M distinct words on 2 threads ran in 2.7 s with 2 shards and 1.8-2.3 s with
+// 16 (docs/performance.md); the tables hold the same entries however many there are.
+inline constexpr std::size_t kShardsPerThread = 8;
+
+// How many pairs the node emits per batch when the input ends: the run's batch size, but at
+// least this many, so that emitting a few million keys takes a few thousand calls.
+inline constexpr std::size_t kMinEmitBatch = 1024;
+
+template <class In, class KeyFn, class Init, class Update, class Hash, class Equal>
+class KeyedNode final : public NodeWithDeadLetters<In> {
+ public:
+  using KeyResult = std::remove_cvref_t<std::invoke_result_t<const KeyFn&, const In&>>;
+  using Key = stored_key_t<KeyResult>;
+  using Lookup = lookup_key_t<KeyResult>;
+  using State = std::remove_cvref_t<std::invoke_result_t<const Init&>>;
+  using Pair = std::pair<Key, State>;
+
+  KeyedNode(std::string name, NodeOptions options, KeyFn key, Init init, Update update, Hash hash,
+            Equal equal, std::size_t shards)
+      : NodeWithDeadLetters<In>(std::move(name), kKeyedTraits, options),
+        key_(std::move(key)),
+        init_(std::move(init)),
+        update_(std::move(update)),
+        hash_(std::move(hash)),
+        equal_(std::move(equal)),
+        shards_asked_(shards) {
+    this->inputs_ = {&typeid(In)};
+    this->output_ = &typeid(Pair);
+  }
+
+  void check(std::vector<std::string>& problems) const override {
+    check_failed_items_copyable<In>(*this, problems);
+  }
+  bool holds_items() const override { return true; }
+  std::string detail_label() const override {
+    return shards_asked_ ? fmt::format("{} shards", shards_asked_) : std::string();
+  }
+
+  // A fresh state for each run: the shards of the last one, if any, were emptied after it.
+  void begin_run(const RunStart& run) const override {
+    shard_count_ =
+        shards_asked_ ? shards_asked_ : kShardsPerThread * std::max<std::size_t>(run.threads, 1);
+    shards_ = std::make_unique<Shard[]>(shard_count_);
+    for (std::size_t s = 0; s < shard_count_; ++s) shards_[s].table = Table(0, {hash_}, {equal_});
+    emit_batch_ = std::max(run.batch_size, kMinEmitBatch);
+    emitting_ = 0;
+    loads_.clear();
+    failing_ = false;
+  }
+
+  void process(std::span<const BatchHandle> in, std::span<BatchHandle> out,
+               CallContext& ctx) const override {
+    auto& batch = batch_cast<In>(in[0]);
+    Call call{*this, batch, ctx};
+    call.split();
+    call.apply();
+    call.recover();
+    call.failures.send(out, this->dead_letter_port());
+  }
+
+  // When the input ends: the next pairs, up to a batch of them, taken out of the tables so
+  // that their memory goes as they leave. Nothing once the run is stopping.
+  bool flush(std::span<BatchHandle> out, CallContext& ctx, bool end_of_stream) const override {
+    if (!end_of_stream || ctx.stopping() || !shards_) return false;
+    if (loads_.empty()) record_loads();
+    auto pairs = make_ref<Batch<Pair>>();
+    pairs->values.reserve(emit_batch_);
+    pairs->slots.reserve(emit_batch_);
+    while (emitting_ < shard_count_ && pairs->values.size() < emit_batch_) {
+      Table& table = shards_[emitting_].table;
+      if (table.empty()) {
+        ++emitting_;
+        continue;
+      }
+      auto entry = table.extract(table.begin());
+      pairs->push(Pair(std::move(entry.key()), std::move(entry.mapped())),
+                  static_cast<std::uint32_t>(pairs->values.size()));
+    }
+    ctx.counts.out += pairs->values.size();
+    if (!pairs->values.empty()) out[0] = std::move(pairs);
+    return emitting_ < shard_count_;
+  }
+
+  // After every run: a stopped run's state is dropped, its items counted as cancelled; the
+  // memory of the tables goes either way.
+  std::uint64_t drop_held() const override {
+    if (!shards_) return 0;
+    if (loads_.empty()) record_loads();
+    std::uint64_t held = 0;
+    for (std::size_t s = emitting_; s < shard_count_; ++s) held += shards_[s].items;
+    shards_.reset();
+    return held;
+  }
+  std::vector<ShardLoad> shard_loads() const override { return loads_; }
+
+ private:
+  using Table = KeyedTable<KeyResult, State, Hash, Equal>;
+  struct alignas(64) Shard {  // a cache line of its own: the locks are taken by every thread
+    std::mutex mutex;
+    Table table;
+    std::uint64_t items = 0;
+  };
+  // What an entry keeps of a key: a key function returning a string by reference (a member
+  // of the item) is kept as a view of it, as the item outlives the call; others as returned.
+  using KeyRef = std::invoke_result_t<const KeyFn&, const In&>;
+  using EntryKey = std::conditional_t<string_key<KeyResult> && std::is_lvalue_reference_v<KeyRef>,
+                                      std::string_view, KeyResult>;
+  // An item's key, computed once, with its hash.
+  struct Entry {
+    EntryKey key;
+    std::size_t hash;
+    std::uint32_t index;  // in the batch
+  };
+
+  static decltype(auto) lookup(const EntryKey& key) {
+    if constexpr (std::is_same_v<Lookup, EntryKey>)
+      return (key);
+    else
+      return Lookup(key);
+  }
+  std::size_t hash_of(const EntryKey& key) const { return hash_(lookup(key)); }
+
+  // Item `item` into the state of its key, in `shard`, whose lock the caller holds. A new key
+  // whose first update throws is taken out again: a failed item leaves no trace.
+  void update(Shard& shard, const Entry& e, In& item, bool give) const {
+    auto& table = shard.table;
+    const auto& key = lookup(e.key);
+    auto it = table.find(Prehashed<Lookup>{key, e.hash});
+    const bool added = it == table.end();
+    if (added) it = table.emplace(Key(key), init_()).first;
+    try {
+      if constexpr (std::is_invocable_v<const Update&, State&, const In&>) {
+        (void)give;
+        update_(it->second, std::as_const(item));
+      } else {
+        if (give)
+          update_(it->second, std::move(item));
+        else
+          update_(it->second, In(item));
+      }
+    } catch (...) {
+      if (added) table.erase(it);
+      throw;
+    }
+    ++shard.items;
+  }
+
+  // One call on one batch: split by shard, applied shard by shard, failures recovered.
+  struct Call {
+    const KeyedNode& node;
+    Batch<In>& batch;
+    CallContext& ctx;
+    ItemFailures<In> failures{node, batch};
+    const bool owned = !batch.shared;
+    const bool give = owned && !keeps_failed_items(node.options());  // may update take items?
+    std::vector<Entry> entries{};
+    std::vector<std::uint32_t> order{};  // entries by shard
+    std::vector<std::size_t> first{};    // shard s: order[first[s], first[s + 1])
+    std::vector<std::pair<std::uint32_t, std::exception_ptr>> failed{};  // item, its error
+    std::uint64_t applied = 0;
+    bool stopped = false;
+
+    bool stopping(std::size_t i) {
+      if (i % 16 == 0 && ctx.stopping()) stopped = true;
+      return stopped;
+    }
+
+    // The key and hash of every item, and the order that groups them by shard.
+    void split() {
+      const std::size_t n = batch.values.size();
+      const std::size_t shards = node.shard_count_;
+      entries.reserve(n);
+      std::vector<std::uint32_t> shard_of_entry;
+      shard_of_entry.reserve(n);
+      first.assign(shards + 1, 0);
+      for (std::uint32_t i = 0; i < n && !stopping(i); ++i) {
+        try {
+          EntryKey key = node.key_(std::as_const(batch.values[i]));
+          const std::size_t hash = node.hash_of(key);
+          const std::size_t s = shard_of(hash, shards);
+          entries.push_back({std::move(key), hash, i});
+          shard_of_entry.push_back(static_cast<std::uint32_t>(s));
+          ++first[s + 1];
+        } catch (...) {
+          failed.emplace_back(i, std::current_exception());
+        }
+      }
+      for (std::size_t s = 0; s < shards; ++s) first[s + 1] += first[s];
+      order.resize(entries.size());
+      std::vector<std::size_t> next(first.begin(), first.end() - 1);
+      for (std::uint32_t e = 0; e < entries.size(); ++e) order[next[shard_of_entry[e]]++] = e;
+    }
+
+    // Every shard with items, free ones first: when all left are taken, waits for the first.
+    // Calls start at different shards, so that they rarely want the same one.
+    void apply() {
+      const std::size_t shards = node.shard_count_;
+      std::vector<bool> done(shards, false);
+      std::size_t left = 0;
+      for (std::size_t s = 0; s < shards; ++s) {
+        done[s] = first[s] == first[s + 1];
+        left += done[s] ? 0 : 1;
+      }
+      const std::size_t start = batch.seq % shards;
+      while (left > 0 && !stopped) {
+        bool progressed = false;
+        std::size_t taken = shards;  // the first shard left that another call holds
+        for (std::size_t k = 0; k < shards && !stopped; ++k) {
+          const std::size_t s = (start + k) % shards;
+          if (done[s]) continue;
+          std::unique_lock lock(node.shards_[s].mutex, std::try_to_lock);
+          if (!lock) {
+            taken = std::min(taken, s);
+            continue;
+          }
+          apply_shard(s);
+          done[s] = progressed = true;
+          --left;
+        }
+        if (progressed || taken == shards || stopped) continue;
+        const std::scoped_lock lock(node.shards_[taken].mutex);
+        apply_shard(taken);
+        done[taken] = true;
+        --left;
+      }
+    }
+
+    void apply_shard(std::size_t s) {
+      Shard& shard = node.shards_[s];
+      for (std::size_t j = first[s]; j < first[s + 1]; ++j) {
+        if (stopping(j - first[s])) return;
+        const Entry& e = entries[order[j]];
+        try {
+          node.update(shard, e, batch.values[e.index], give);
+          ++applied;
+        } catch (...) {
+          failed.emplace_back(e.index, std::current_exception());
+        }
+      }
+    }
+
+    // The items whose key or update threw, outside the shards' locks: retried (the key
+    // computed anew), then given up on as the node's error policy says.
+    void recover() {
+      std::sort(failed.begin(), failed.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (auto& [index, error] : failed) {
+        if (ctx.failure || stopped) break;
+        In& item = batch.values[index];
+        for (std::size_t attempt = 1;; ++attempt) {
+          using Next = typename ItemFailures<In>::Next;
+          const Next next = failures.after(attempt, error, ctx);
+          if (next == Next::leave) {
+            stopped = true;
+            break;
+          }
+          if (next == Next::give_up) {
+            // Under OnError::fail the first item given up on fails the run; one that another
+            // call gives up on meanwhile is left, as the run is stopping.
+            if (node.options().on_error == OnError::fail && node.failing_.exchange(true)) {
+              stopped = true;
+              break;
+            }
+            failures.give_up(item, batch.slots[index], owned, attempt, error, ctx);
+            break;
+          }
+          ++ctx.counts.retries;
+          try {
+            Entry e{node.key_(std::as_const(item)), 0, index};
+            e.hash = node.hash_of(e.key);
+            Shard& shard = node.shards_[shard_of(e.hash, node.shard_count_)];
+            const std::scoped_lock lock(shard.mutex);
+            node.update(shard, e, item, give);
+            ++applied;
+            break;
+          } catch (...) {
+            error = std::current_exception();
+          }
+        }
+      }
+      const std::size_t n = batch.values.size();
+      ctx.counts.in += n;
+      ctx.counts.cancelled += n - applied - ctx.counts.failed;
+    }
+  };
+
+  void record_loads() const {
+    loads_.resize(shard_count_);
+    for (std::size_t s = 0; s < shard_count_; ++s)
+      loads_[s] = {shards_[s].table.size(), shards_[s].items};
+  }
+
+  KeyFn key_;
+  Init init_;
+  Update update_;
+  Hash hash_;
+  Equal equal_;
+  std::size_t shards_asked_;  // 0: one per thread of the run
+  // The run's state (begin_run): the node is const to the run, as every kind is.
+  mutable std::size_t shard_count_ = 0;
+  mutable std::unique_ptr<Shard[]> shards_;
+  mutable std::size_t emit_batch_ = kMinEmitBatch;
+  mutable std::size_t emitting_ = 0;          // the shard the end of the stream is emitting
+  mutable std::vector<ShardLoad> loads_;      // when the input ended (or the run stopped)
+  mutable std::atomic<bool> failing_{false};  // an item failed the run (OnError::fail)
+};
+
+}  // namespace aetherflow::detail
