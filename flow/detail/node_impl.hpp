@@ -201,10 +201,11 @@ class NodeImpl {
   // A node that keeps items between calls (a batch node) emits them outside its calls too:
   // flush() puts what is due in `out` (at the end of the stream, everything; else what a timer
   // asked for through RunControl::flush_later). At the end of the stream it may emit what it
-  // holds one batch per call, returning true while more is left: the run calls it again, a
-  // few batches ahead of the nodes downstream, so that emitting a large state takes no more
-  // memory than a few batches (a keyed node's table). After the run, drop_held() empties it
-  // and says how many items it dropped, counted as cancelled.
+  // holds one batch per call, returning true while more is left: the run calls it again, on
+  // each of its threads at once (so these calls must be safe together), then lets the nodes
+  // downstream take what they emitted, so that a large state (a keyed node's tables) leaves
+  // in parallel and in a few batches' memory. After the run, drop_held() empties it and says
+  // how many items it dropped, counted as cancelled.
   virtual bool holds_items() const { return false; }
   virtual bool flush(std::span<BatchHandle> /*out*/, CallContext& /*ctx*/,
                      bool /*end_of_stream*/) const {

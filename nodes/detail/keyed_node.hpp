@@ -44,8 +44,8 @@ inline constexpr NodeTraits kKeyedTraits{.label = "keyed",
 inline constexpr std::size_t kShardsPerThread = 8;
 
 // How many pairs the node emits per batch when the input ends: the run's batch size, but at
-// least this many, so that emitting a few million keys takes a few thousand calls.
-inline constexpr std::size_t kMinEmitBatch = 1024;
+// least this many, so that emitting a few million keys takes a few hundred rounds of calls.
+inline constexpr std::size_t kMinEmitBatch = 4096;
 
 template <class In, class KeyFn, class Init, class Update, class Hash, class Equal>
 class KeyedNode final : public NodeWithDeadLetters<In> {
@@ -84,7 +84,8 @@ class KeyedNode final : public NodeWithDeadLetters<In> {
     shards_ = std::make_unique<Shard[]>(shard_count_);
     for (std::size_t s = 0; s < shard_count_; ++s) shards_[s].table = Table(0, {hash_}, {equal_});
     emit_batch_ = std::max(run.batch_size, kMinEmitBatch);
-    emitting_ = 0;
+    next_to_emit_ = 0;
+    shards_emitted_ = 0;
     loads_.clear();
     failing_ = false;
   }
@@ -99,36 +100,48 @@ class KeyedNode final : public NodeWithDeadLetters<In> {
     call.failures.send(out, this->dead_letter_port());
   }
 
-  // When the input ends: the next pairs, up to a batch of them, taken out of the tables so
-  // that their memory goes as they leave. Nothing once the run is stopping.
+  // When the input ends: the next pairs of a shard no other call is emitting, up to a batch,
+  // the key copied and the state moved out of its table, which goes as a whole when its last
+  // pair has left (taking entries out one by one cost a word count of 1.5 M keys 60% more
+  // time to emit). The run calls this on every thread at once, so the shards empty in
+  // parallel. Nothing once the run is stopping.
   bool flush(std::span<BatchHandle> out, CallContext& ctx, bool end_of_stream) const override {
     if (!end_of_stream || ctx.stopping() || !shards_) return false;
-    if (loads_.empty()) record_loads();
-    auto pairs = make_ref<Batch<Pair>>();
-    pairs->values.reserve(emit_batch_);
-    pairs->slots.reserve(emit_batch_);
-    while (emitting_ < shard_count_ && pairs->values.size() < emit_batch_) {
-      Table& table = shards_[emitting_].table;
-      if (table.empty()) {
-        ++emitting_;
-        continue;
+    record_loads();
+    const std::size_t start = next_to_emit_.fetch_add(1, std::memory_order_relaxed);
+    for (std::size_t k = 0; k < shard_count_; ++k) {
+      Shard& shard = shards_[(start + k) % shard_count_];
+      std::unique_lock lock(shard.mutex, std::try_to_lock);
+      if (!lock || shard.emitted) continue;
+      auto pairs = make_ref<Batch<Pair>>();
+      if (shard.emitted_pairs == 0) shard.next = shard.table.begin();
+      const std::size_t n = std::min(emit_batch_, shard.table.size() - shard.emitted_pairs);
+      shard.emitted_pairs += n;
+      pairs->values.reserve(n);
+      pairs->slots.reserve(n);
+      for (; pairs->values.size() < n; ++shard.next)
+        pairs->push(Pair(shard.next->first, std::move(shard.next->second)),
+                    static_cast<std::uint32_t>(pairs->values.size()));
+      if (shard.next == shard.table.end()) {
+        shard.emitted = true;
+        Table(0, shard.table.hash_function(), shard.table.key_eq()).swap(shard.table);
+        shards_emitted_.fetch_add(1, std::memory_order_relaxed);
       }
-      auto entry = table.extract(table.begin());
-      pairs->push(Pair(std::move(entry.key()), std::move(entry.mapped())),
-                  static_cast<std::uint32_t>(pairs->values.size()));
+      ctx.counts.out += n;
+      if (n) out[0] = std::move(pairs);
+      break;
     }
-    ctx.counts.out += pairs->values.size();
-    if (!pairs->values.empty()) out[0] = std::move(pairs);
-    return emitting_ < shard_count_;
+    return shards_emitted_.load(std::memory_order_relaxed) < shard_count_;
   }
 
   // After every run: a stopped run's state is dropped, its items counted as cancelled; the
   // memory of the tables goes either way.
   std::uint64_t drop_held() const override {
     if (!shards_) return 0;
-    if (loads_.empty()) record_loads();
+    record_loads();
     std::uint64_t held = 0;
-    for (std::size_t s = emitting_; s < shard_count_; ++s) held += shards_[s].items;
+    for (std::size_t s = 0; s < shard_count_; ++s)
+      if (!shards_[s].emitted) held += shards_[s].items;
     shards_.reset();
     return held;
   }
@@ -140,6 +153,9 @@ class KeyedNode final : public NodeWithDeadLetters<In> {
     std::mutex mutex;
     Table table;
     std::uint64_t items = 0;
+    bool emitted = false;             // its pairs have all left, at the end of the stream
+    std::size_t emitted_pairs = 0;    // at the end of the stream
+    typename Table::iterator next{};  // the next pair to emit
   };
   // What an entry keeps of a key: a key function returning a string by reference (a member
   // of the item) is kept as a view of it, as the item outlives the call; others as returned.
@@ -325,7 +341,10 @@ class KeyedNode final : public NodeWithDeadLetters<In> {
     }
   };
 
+  // The shards' loads, once per run, before any pair leaves (or when a stopped run drops them).
   void record_loads() const {
+    const std::lock_guard lock(loads_mutex_);
+    if (!loads_.empty()) return;
     loads_.resize(shard_count_);
     for (std::size_t s = 0; s < shard_count_; ++s)
       loads_[s] = {shards_[s].table.size(), shards_[s].items};
@@ -341,7 +360,9 @@ class KeyedNode final : public NodeWithDeadLetters<In> {
   mutable std::size_t shard_count_ = 0;
   mutable std::unique_ptr<Shard[]> shards_;
   mutable std::size_t emit_batch_ = kMinEmitBatch;
-  mutable std::size_t emitting_ = 0;          // the shard the end of the stream is emitting
+  mutable std::atomic<std::size_t> next_to_emit_{0};    // where the next flush starts looking
+  mutable std::atomic<std::size_t> shards_emitted_{0};  // shards whose pairs have all left
+  mutable std::mutex loads_mutex_;
   mutable std::vector<ShardLoad> loads_;      // when the input ended (or the run stopped)
   mutable std::atomic<bool> failing_{false};  // an item failed the run (OnError::fail)
 };

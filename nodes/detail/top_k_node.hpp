@@ -5,6 +5,7 @@
 // seam (flow/node_kind.hpp).
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -45,6 +46,7 @@ class TopKNode final : public NodeImpl {
   void begin_run(const RunStart& run) const override {
     heap_count_ = std::max<std::size_t>(run.threads, 1);
     heaps_ = std::make_unique<Heap[]>(heap_count_);
+    emitted_ = false;
   }
 
   void process(std::span<const BatchHandle> in, std::span<BatchHandle> /*out*/,
@@ -72,9 +74,10 @@ class TopKNode final : public NodeImpl {
     ctx.counts.cancelled += n - i;
   }
 
-  // When the input ends: the k best of all heaps, best first.
+  // When the input ends: the k best of all heaps, best first, from the first of the calls the
+  // run makes at once.
   bool flush(std::span<BatchHandle> out, CallContext& ctx, bool end_of_stream) const override {
-    if (!end_of_stream || ctx.stopping() || !heaps_) return false;
+    if (!end_of_stream || ctx.stopping() || !heaps_ || emitted_.exchange(true)) return false;
     std::vector<T> all;
     for (std::size_t h = 0; h < heap_count_; ++h)
       for (T& item : heaps_[h].items) all.push_back(std::move(item));
@@ -131,6 +134,7 @@ class TopKNode final : public NodeImpl {
   By by_;
   mutable std::size_t heap_count_ = 0;
   mutable std::unique_ptr<Heap[]> heaps_;  // the run's (begin_run)
+  mutable std::atomic<bool> emitted_{false};
 };
 
 }  // namespace aetherflow::detail

@@ -1,6 +1,9 @@
 #include <flow/detail/run/holders.hpp>
 
 #include <algorithm>
+#include <atomic>
+
+#include <oneapi/tbb/parallel_for.h>
 
 namespace aetherflow::detail {
 
@@ -31,10 +34,12 @@ void Holders::flush_held(tf::graph& graph) {
   }
   for (const Holder& h : holders_) {
     for (bool more = true; more;) {
-      for (std::size_t sent = 0; more && sent < ahead_; ++sent) {
-        if (state_.stopping()) return;
-        more = flush(h, true);
-      }
+      if (state_.stopping()) return;
+      std::atomic<bool> again{false};
+      oneapi::tbb::parallel_for(std::size_t{0}, ahead_, [&](std::size_t) {
+        if (flush(h, true)) again.store(true, std::memory_order_relaxed);
+      });
+      more = again.load(std::memory_order_relaxed);
       graph.wait_for_all();
     }
   }

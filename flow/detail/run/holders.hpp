@@ -28,8 +28,8 @@ class Holders {
   void flush_later(const NodeImpl& node, std::chrono::nanoseconds delay);
   // The end of the stream: each holder emits what it holds, upstream first, and what it
   // emitted flows on before the next one's turn. Timed flushes end first, so none can race
-  // with these. A holder emitting batch by batch sends `ahead` of them, waits for the graph
-  // to take them, and goes on.
+  // with these. A holder emitting batch by batch is called `ahead` times at once (on the
+  // run's threads), then the graph takes what it emitted, and so on until it has no more.
   void flush_held(tf::graph& graph);
   // After the run: what they still hold, when the run stopped or failed, counted as cancelled.
   void drop_held() noexcept;
