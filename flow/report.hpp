@@ -87,9 +87,11 @@ struct NodeReport : ItemCounts {
       kind;  // source, transform, filter, expand, sink, fan_in, branch, repeat, batch, keyed, top_k
   std::vector<NodeCounter> counters;       // the callable's counters(), grown during this run
   std::optional<AdaptiveReport> adaptive;  // nodes with a concurrency range only
-  // Keyed nodes only, one per shard. A completed run balances as
+  // Keyed nodes only, one per shard. A run that emitted every key (out == sum of the keys)
+  // balances as
   //   in == sum of the shards' items + failed + cancelled
-  // A stopped run emits nothing: the items it had aggregated count as cancelled too.
+  // and one stopped before, which counts the items it aggregated as cancelled, as
+  //   in == failed + cancelled
   std::vector<ShardLoad> shards;
 };
 

@@ -153,12 +153,15 @@ Ref<Batch<T>> new_batch(BatchPool* pool, std::size_t capacity) {
 }
 
 // A new, empty batch that continues the lineage of `from` (same sequence number and token),
-// from the pool `from` came from.
+// from the pool `from` came from. It keeps what `from`'s items may point into alive too
+// (BatchBase::origin): views made from views (the words of a line converted on an edge from
+// a std::string) point into the same memory.
 template <class T>
 Ref<Batch<T>> derive_batch(const BatchBase& from, std::size_t capacity) {
   auto b = new_batch<T>(from.pool(), capacity);
   b->seq = from.seq;
   b->token = from.token;
+  b->origin = from.origin;
   return b;
 }
 

@@ -134,14 +134,15 @@ class KeyedNode final : public NodeWithDeadLetters<In> {
     return shards_emitted_.load(std::memory_order_relaxed) < shard_count_;
   }
 
-  // After every run: a stopped run's state is dropped, its items counted as cancelled; the
-  // memory of the tables goes either way.
+  // After every run: the state of a run that stopped before every pair had left is dropped,
+  // and all the items it aggregated count as cancelled (also those of pairs that left before
+  // the stop: the output is incomplete); the memory of the tables goes either way.
   std::uint64_t drop_held() const override {
     if (!shards_) return 0;
     record_loads();
     std::uint64_t held = 0;
-    for (std::size_t s = 0; s < shard_count_; ++s)
-      if (!shards_[s].emitted) held += shards_[s].items;
+    if (shards_emitted_.load() < shard_count_)
+      for (std::size_t s = 0; s < shard_count_; ++s) held += shards_[s].items;
     shards_.reset();
     return held;
   }

@@ -98,6 +98,15 @@ TEST(Keyed, OneHotKeyIsCountedExactlyAndNamedByTheAdvice) {
   EXPECT_EQ(r.profile->node("count").shards, shards);
 }
 
+// The words of a line, as views into it.
+void split_on_spaces(std::string_view line, Emitter<std::string_view>& emit) {
+  for (std::size_t start = 0; start < line.size();) {
+    const std::size_t end = std::min(line.find(' ', start), line.size());
+    emit(line.substr(start, end - start));
+    start = end + 1;
+  }
+}
+
 // The words of every line of a file read in small chunks, counted by views into the chunks:
 // the keys stored must own their characters, or they would point into recycled chunks
 // (AddressSanitizer sees it).
@@ -116,19 +125,39 @@ TEST(Keyed, ViewsIntoReadLinesChunksAreCopiedIntoTheState) {
   std::unordered_map<std::string, std::uint64_t> got;
   Flow flow("words");
   auto lines = flow.source("lines", read_lines(file.path(), {.chunk_size = 4096}));
-  auto words = flow.node("split", [](std::string_view line, Emitter<std::string_view>& emit) {
-    for (std::size_t start = 0; start < line.size();) {
-      const std::size_t end = std::min(line.find(' ', start), line.size());
-      emit(line.substr(start, end - start));
-      start = end + 1;
-    }
-  });
+  auto words = flow.node("split", split_on_spaces);
   auto count = flow.node("count", count_by([](std::string_view w) { return w; }));
   auto keep = flow.node("keep", [&](std::pair<std::string, std::uint64_t> p) {
     got.emplace(std::move(p.first), p.second);
   });
   lines >> words >> count >> keep;
   testing::expect_balanced(flow.run({.threads = 2, .batch_size = 64}));
+  EXPECT_EQ(got, expected);
+}
+
+// The same with lines from a range of std::string, converted to views on the edge into the
+// split: the words point into the source's strings, which their batches keep alive.
+TEST(Keyed, ViewsOfLinesConvertedOnTheEdgeStayValid) {
+  std::vector<std::string> lines;
+  std::unordered_map<std::string, std::uint64_t> expected;
+  for (int line = 0; line < 5000; ++line) {
+    std::string text;
+    for (int w = 0; w < 4; ++w) {
+      const std::string word = fmt::format("word{}", (line * 7 + w * 13) % 611);
+      text += (w ? " " : "") + word;
+      ++expected[word];
+    }
+    lines.push_back(std::move(text));
+  }
+  std::unordered_map<std::string, std::uint64_t> got;
+  Flow flow("converted");
+  auto src = flow.source("lines", lines);
+  auto words = flow.node("split", split_on_spaces);
+  auto count = flow.node("count", count_by([](std::string_view w) { return w; }));
+  src >> words >> count >> flow.node("keep", [&](std::pair<std::string, std::uint64_t> p) {
+    got.emplace(std::move(p.first), p.second);
+  });
+  flow.run({.threads = 2, .batch_size = 3});
   EXPECT_EQ(got, expected);
 }
 

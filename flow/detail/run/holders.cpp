@@ -5,6 +5,8 @@
 
 #include <oneapi/tbb/parallel_for.h>
 
+#include <flow/detail/tsan.hpp>
+
 namespace aetherflow::detail {
 
 void Holders::add(GraphNodes& graph, const NodeRuntime& rt,
@@ -36,9 +38,16 @@ void Holders::flush_held(tf::graph& graph) {
     for (bool more = true; more;) {
       if (state_.stopping()) return;
       std::atomic<bool> again{false};
+      // parallel_for's spawn and join synchronise inside libtbb.so, out of ThreadSanitizer's
+      // sight (tsan.hpp): this thread's work happens before each flush, each flush before
+      // the join.
+      hand_over(&h);
       oneapi::tbb::parallel_for(std::size_t{0}, ahead_, [&](std::size_t) {
+        take_over(&h);
         if (flush(h, true)) again.store(true, std::memory_order_relaxed);
+        hand_over(&again);
       });
+      take_over(&again);
       more = again.load(std::memory_order_relaxed);
       graph.wait_for_all();
     }
