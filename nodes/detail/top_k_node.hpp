@@ -77,7 +77,7 @@ class TopKNode final : public NodeImpl {
   // When the input ends: the k best of all heaps, best first, from the first of the calls the
   // run makes at once.
   bool flush(std::span<BatchHandle> out, CallContext& ctx, bool end_of_stream) const override {
-    if (!end_of_stream || ctx.stopping() || !heaps_ || emitted_.exchange(true)) return false;
+    if (!end_of_stream || ctx.stopping() || emitted_.exchange(true) || !heaps_) return false;
     std::vector<T> all;
     for (std::size_t h = 0; h < heap_count_; ++h)
       for (T& item : heaps_[h].items) all.push_back(std::move(item));

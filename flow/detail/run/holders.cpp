@@ -39,8 +39,9 @@ void Holders::flush_held(tf::graph& graph) {
       if (state_.stopping()) return;
       std::atomic<bool> again{false};
       // parallel_for's spawn and join synchronise inside libtbb.so, out of ThreadSanitizer's
-      // sight (tsan.hpp): this thread's work happens before each flush, each flush before
-      // the join.
+      // sight (tsan.hpp): the calls before (graph.wait_for_all) and this thread's work happen
+      // before each flush, each flush before the join.
+      calls_.calls_ended();
       hand_over(&h);
       oneapi::tbb::parallel_for(std::size_t{0}, ahead_, [&](std::size_t) {
         take_over(&h);
