@@ -7,6 +7,8 @@
 //       threads (and every core of the machine)
 //   (c) AetherFlow per_thread tables merged with ctx.combine: what users wrote before (b)
 // and the same on the low-cardinality text of bench_streaming, so that neither regresses.
+//   (b') the same at 2 threads with the batch size the run chooses, and with 2, 4 and 32
+//       shards instead of the default 16
 // Goals: (b) at 2 threads >= 1.8x (a), at 1 thread >= 0.9x (a); then peak RSS of (b) at 2
 // threads <= 1.3x that of (a), each run once more in a child process of its own (not with
 // AETHERFLOW_BENCH_QUICK, the smoke test's setting).
@@ -97,16 +99,19 @@ Top hand_word_count(const std::string& path) {
   return top_of(counts);
 }
 
-Top keyed_word_count(const std::string& path, std::size_t threads) {
+// `shards`: 0 for the node's default; `batch`: 0 for the size the run chooses.
+Top keyed_word_count(const std::string& path, std::size_t threads, std::size_t batch = kBatch,
+                     std::size_t shards = 0) {
   Top top;
   aetherflow::Flow flow("keyed_word_count");
   auto lines = flow.source("lines", aetherflow::read_lines(path));
   auto words =
       flow.node("split", aetherflow::examples::split_words<aetherflow::Emitter<std::string_view>>);
-  auto count = flow.node("count", aetherflow::count_by([](std::string_view w) { return w; }));
+  auto count =
+      flow.node("count", aetherflow::count_by([](std::string_view w) { return w; }).shards(shards));
   auto best = flow.node("top", aetherflow::top_k<Counted>(kTop));
   lines >> words >> count >> best >> flow.node("keep", aetherflow::collect(top));
-  flow.run({.threads = threads, .batch_size = kBatch});
+  flow.run({.threads = threads, .batch_size = batch});
   return top;
 }
 
@@ -136,6 +141,15 @@ void Keyed_WordCount(benchmark::State& state) {
     benchmark::DoNotOptimize(
         keyed_word_count(input(state.range(0)), static_cast<std::size_t>(state.range(1))));
   set_bytes(state);
+}
+// The keyed count's settings, many keys, 2 threads: range(0) lines per batch (0: chosen by
+// the run), range(1) shards (0: the default, 8 per thread).
+void Keyed_WordCountSettings(benchmark::State& state) {
+  for (auto _ : state)
+    benchmark::DoNotOptimize(keyed_word_count(input(0), 2, static_cast<std::size_t>(state.range(0)),
+                                              static_cast<std::size_t>(state.range(1))));
+  state.SetBytesProcessed(
+      static_cast<std::int64_t>(state.iterations() * std::filesystem::file_size(input(0))));
 }
 void PerThread_WordCount(benchmark::State& state) {
   for (auto _ : state)
@@ -195,6 +209,14 @@ BENCHMARK(Hand_WordCount)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(Keyed_WordCount)->Apply(Arguments)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(Keyed_WordCountSettings)
+    ->ArgNames({"batch", "shards"})
+    ->Args({0, 0})
+    ->Args({static_cast<std::int64_t>(kBatch), 2})
+    ->Args({static_cast<std::int64_t>(kBatch), 4})
+    ->Args({static_cast<std::int64_t>(kBatch), 32})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(PerThread_WordCount)
     ->ArgNames({"input", "threads"})
     ->Args({0, 2})

@@ -38,9 +38,9 @@ inline constexpr NodeTraits kKeyedTraits{.label = "keyed",
                                          .slots = Slots::regrouped};
 
 // Shards per thread of the run, unless the node says how many: with one per thread, two calls
-// often want the same shard at once and one of them waits; with eight, they rarely do. A word
-// count of 1.5 M distinct words on 2 threads ran in 2.7 s with 2 shards and 1.8-2.3 s with
-// 16 (docs/performance.md); the tables hold the same entries however many there are.
+// often want the same shard at once and one of them waits; with eight, they rarely do
+// (bench_keyed's Keyed_WordCountSettings, docs/performance.md). The tables hold the same
+// entries however many there are.
 inline constexpr std::size_t kShardsPerThread = 8;
 
 // How many pairs the node emits per batch when the input ends: the run's batch size, but at
@@ -102,9 +102,9 @@ class KeyedNode final : public NodeWithDeadLetters<In> {
 
   // When the input ends: the next pairs of a shard no other call is emitting, up to a batch,
   // the key copied and the state moved out of its table, which goes as a whole when its last
-  // pair has left (taking entries out one by one cost a word count of 1.5 M keys 60% more
-  // time to emit). The run calls this on every thread at once, so the shards empty in
-  // parallel. Nothing once the run is stopping.
+  // pair has left (taking entries out one by one with extract() frees each entry apart,
+  // which made the emission slower). The run calls this on every thread at once, so the
+  // shards empty in parallel. Nothing once the run is stopping.
   bool flush(std::span<BatchHandle> out, CallContext& ctx, bool end_of_stream) const override {
     if (!end_of_stream || ctx.stopping() || !shards_) return false;
     record_loads();
