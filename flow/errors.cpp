@@ -34,11 +34,14 @@ std::string node_error_text(const std::string& node, std::uint64_t item, const s
 }
 }  // namespace
 
-NodeError::NodeError(std::string node, std::uint64_t item, const std::string& what, Stage stage)
-    : Error(node_error_text(node, item, what, stage)),
+NodeError::NodeError(std::string node, std::uint64_t item, const std::string& what, Stage stage,
+                     std::optional<std::size_t> rank)
+    : Error((rank ? fmt::format("rank {}: ", *rank) : std::string()) +
+            node_error_text(node, item, what, stage)),
       node_(std::move(node)),
       item_(item),
-      stage_(stage) {}
+      stage_(stage),
+      rank_(rank) {}
 
 std::string describe_current_exception() {
   try {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -39,9 +40,12 @@ class NodeError : public Error {
   // item.
   enum class Stage { open, item, finish };
 
+  // `rank`: on a cluster run (docs/distributed.md), the rank the node failed on, which the
+  // message names first; every rank's run throws it.
   NodeError(std::string node, std::uint64_t item, const std::string& what,
-            Stage stage = Stage::item);
+            Stage stage = Stage::item, std::optional<std::size_t> rank = std::nullopt);
   const std::string& node() const noexcept { return node_; }
+  std::optional<std::size_t> rank() const noexcept { return rank_; }
   Stage stage() const noexcept { return stage_; }
   // Stage::item: index of the failing item in its source's order (0 = the first item the
   // source emitted). Stage::open: the item the source was to start at (0, or a checkpoint's).
@@ -57,6 +61,7 @@ class NodeError : public Error {
   std::string node_;
   std::uint64_t item_;
   Stage stage_;
+  std::optional<std::size_t> rank_;
   std::shared_ptr<const RunReport> report_ = std::make_shared<const RunReport>();
 };
 

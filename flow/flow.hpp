@@ -77,33 +77,35 @@ class Scope;
 class FlowBuilder {
  public:
   // A source that calls `generator` until it returns an empty optional. Each run starts from
-  // a fresh copy of the generator as declared.
+  // a fresh copy of the generator as declared. Of the options, sources take on_ranks (a
+  // cluster run's: docs/distributed.md).
   template <detail::Generator G>
-  auto source(std::string name, G generator) {
+  auto source(std::string name, G generator, NodeOptions options = {}) {
     using T = typename std::invoke_result_t<G&>::value_type;
     static_assert(std::is_copy_constructible_v<G>,
                   "aetherflow: a generator source must be copyable: each run starts from a copy");
     return add<Node<void, T>>(std::make_shared<detail::GeneratorSource<G>>(
-        prefixed(std::move(name)), NodeOptions{}, std::move(generator)));
+        prefixed(std::move(name)), options, std::move(generator)));
   }
 
   // A source object with a reader that fills batches (see flow/source.hpp), such as
   // nodes/read_lines.hpp's read_lines("access.log").
   template <BatchSource S>
-  auto source(std::string name, S source) {
+  auto source(std::string name, S source, NodeOptions options = {}) {
     return add<Node<void, typename S::item_type>>(std::make_shared<detail::ReaderSource<S>>(
-        prefixed(std::move(name)), NodeOptions{}, std::move(source)));
+        prefixed(std::move(name)), options, std::move(source)));
   }
 
   // A source that emits the elements of `range`. An lvalue range is referenced, not copied:
   // it must outlive the runs. Each run iterates it from the beginning.
   template <std::ranges::input_range R>
   requires(!detail::Generator<R> &&
-           !BatchSource<std::remove_cvref_t<R>>) auto source(std::string name, R&& range) {
+           !BatchSource<std::remove_cvref_t<R>>) auto source(std::string name, R&& range,
+                                                             NodeOptions options = {}) {
     auto view = std::views::all(std::forward<R>(range));
     using T = std::ranges::range_value_t<decltype(view)>;
     return add<Node<void, T>>(std::make_shared<detail::RangeSource<decltype(view)>>(
-        prefixed(std::move(name)), NodeOptions{}, std::move(view)));
+        prefixed(std::move(name)), options, std::move(view)));
   }
 
   // A node from a plain callable. Its signature decides its role: see detail/signature.hpp.

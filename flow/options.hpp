@@ -10,8 +10,11 @@
 #include <exception>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stop_token>
+
+#include <flow/cluster.hpp>
 
 namespace aetherflow {
 
@@ -97,6 +100,11 @@ struct NodeOptions {
   std::optional<Retry> retry = std::nullopt;
   // A range the run adapts the limit in, instead of `concurrency`: see AdaptiveConcurrency.
   std::optional<AdaptiveConcurrency> adaptive = std::nullopt;
+  // Sources only, on a cluster: which ranks run it (flow/cluster.hpp, docs/distributed.md).
+  std::optional<OnRanks> on_ranks = std::nullopt;
+  // Sinks only, on a cluster: every rank's items are consumed on rank 0 (in source order if
+  // `ordered`: rank 0's, then rank 1's, ...); the other ranks' copies consume nothing.
+  bool gathered = false;
 };
 
 struct RepeatOptions {
@@ -185,6 +193,10 @@ struct RunOptions {
   // Each source ends after this many items, as if its input ended there: a run on a sample of
   // the input (tune() uses it). 0: all of it.
   std::uint64_t max_items = 0;
+  // Run the flow on every rank of a cluster (flow/cluster.hpp, docs/distributed.md): sources
+  // split their input, keyed nodes send each key to the rank that owns it, gathered sinks
+  // consume on rank 0, and rank 0's report holds the whole job. Null: this process alone.
+  std::shared_ptr<Cluster> cluster = {};
   // Run each chain of one-to-one nodes as one oneTBB node (docs/performance.md, "Fusion").
   // false: one oneTBB node per flow node, to compare.
   bool fuse = true;

@@ -43,8 +43,14 @@ struct ItemCounts {
   std::uint64_t dead_lettered = 0;  // of those, sent to the node's dead letters
   std::uint64_t retries = 0;        // attempts after the first, successful or not
   std::uint64_t cancelled = 0;      // received but not processed: the run was stopping
-  std::uint64_t errors = 0;         // exceptions recovered from (repeat without stop_on_error)
-  std::uint64_t waits = 0;          // calls that waited for a resource: a shared lock, a pool lease
+  // Cluster runs (docs/distributed.md): items this rank's copy of the node handed to another
+  // rank's (a keyed node's to the owner of their key, a gathered sink's to rank 0), and items
+  // it took from the others. A rank's row balances with them; the job's, where they cancel
+  // out, without.
+  std::uint64_t sent = 0;
+  std::uint64_t received = 0;
+  std::uint64_t errors = 0;  // exceptions recovered from (repeat without stop_on_error)
+  std::uint64_t waits = 0;   // calls that waited for a resource: a shared lock, a pool lease
   std::chrono::nanoseconds wait_time{0};  // time those calls waited
 
   // Calls `f` on each count of `counts` (an ItemCounts, const or not) in declaration order:
@@ -60,11 +66,13 @@ struct ItemCounts {
     f(counts.dead_lettered);
     f(counts.retries);
     f(counts.cancelled);
+    f(counts.sent);
+    f(counts.received);
     f(counts.errors);
     f(counts.waits);
     f(counts.wait_time);
   }
-  static constexpr std::size_t kCounts = 11;
+  static constexpr std::size_t kCounts = 13;
   bool operator==(const ItemCounts&) const = default;
 };
 
@@ -118,6 +126,12 @@ struct RunReport {
   std::optional<Checkpoint> resumed_from;
   std::optional<Checkpoint> checkpoint;
   std::shared_ptr<const struct Profile> profile;  // profiled runs only (flow/profile.hpp)
+  // Cluster runs (RunOptions::cluster): this rank, and how many ran the job. On rank 0 the
+  // report is the whole job's, counts summed over the ranks, with every rank's own report in
+  // `per_rank` (rank order); on the others it is their own.
+  std::size_t rank = 0;
+  std::size_t ranks = 1;
+  std::vector<RunReport> per_rank;
 
   // The report of the node called `name`; std::out_of_range naming it if there is none.
   const NodeReport& node(std::string_view name) const;

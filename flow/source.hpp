@@ -28,6 +28,7 @@
 #include <utility>
 
 #include <flow/checkpoint.hpp>
+#include <flow/cluster.hpp>
 #include <flow/detail/batch_core.hpp>
 
 namespace aetherflow {
@@ -89,6 +90,20 @@ namespace aetherflow {
 template <class S>
 concept ResumableSource = BatchSource<S> && requires(const S& source, ResumePoint from) {
   { source.open(from) } -> std::same_as<decltype(source.open())>;
+};
+
+}  // namespace aetherflow
+
+namespace aetherflow {
+
+// A source whose input a cluster run can split between ranks (flow/cluster.hpp,
+// docs/distributed.md) has a third open, for a rank's share; `from` as for a resumed run:
+//   Reader open(aetherflow::ResumePoint from, aetherflow::Shard shard) const;
+// Every item must be read by exactly one of the shards 0..count-1, in the order of the whole
+// input when they are taken one after another.
+template <class S>
+concept ShardedSource = BatchSource<S> && requires(const S& source, ResumePoint from, Shard shard) {
+  { source.open(from, shard) } -> std::same_as<decltype(source.open())>;
 };
 
 }  // namespace aetherflow

@@ -12,8 +12,17 @@ ChunkSource::ChunkSource(std::string path, std::size_t bytes)
     throw Error(fmt::format("read_chunks('{}'): chunk size must be at least 1", path_));
 }
 
-ChunkSource::Reader::Reader(const ChunkSource& source, ResumePoint from)
-    : file_(source.path_, "read_chunks", from.offset), bytes_(source.bytes_), pool_(source.pool_) {}
+namespace {
+// Pieces of `size` bytes start at its multiples: a shard's part begins and ends at one.
+detail::ItemBoundary every(std::size_t size) {
+  return [size](detail::InputFile&, std::uint64_t x) { return (x + size - 1) / size * size; };
+}
+}  // namespace
+
+ChunkSource::Reader::Reader(const ChunkSource& source, ResumePoint from, Shard shard)
+    : file_(source.path_, "read_chunks", from.offset, shard, every(source.bytes_)),
+      bytes_(source.bytes_),
+      pool_(source.pool_) {}
 
 bool ChunkSource::Reader::fill(SourceBatch<Chunk>& batch) {
   auto buffer = std::make_shared<Buffer>(pool_->acquire(bytes_));
@@ -33,12 +42,12 @@ RecordSource::RecordSource(std::string path, std::size_t record_size, std::size_
     throw Error(fmt::format("read_records('{}'): record size must be at least 1", path_));
 }
 
-RecordSource::Reader::Reader(const RecordSource& source, ResumePoint from)
-    : file_(source.path_, "read_records", from.offset),
+RecordSource::Reader::Reader(const RecordSource& source, ResumePoint from, Shard shard)
+    : file_(source.path_, "read_records", from.offset, shard, every(source.record_size_)),
       record_size_(source.record_size_),
       chunk_bytes_(source.chunk_bytes_),
       pool_(source.pool_),
-      chunk_offset_(from.offset) {
+      chunk_offset_(file_.offset()) {
   if (from.offset % record_size_ != 0)
     throw IoError(
         fmt::format("read_records: cannot resume '{}' at byte {}: not a multiple of "

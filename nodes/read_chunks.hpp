@@ -40,7 +40,7 @@ class ChunkSource {
 
   class Reader {
    public:
-    explicit Reader(const ChunkSource& source, ResumePoint from = {});
+    explicit Reader(const ChunkSource& source, ResumePoint from = {}, Shard shard = {});
     bool fill(SourceBatch<Chunk>& batch);  // one chunk per batch: chunks are large
     SourcePosition position() const { return {file_.offset(), file_.size()}; }
 
@@ -51,6 +51,8 @@ class ChunkSource {
   };
   Reader open() const { return Reader(*this); }
   Reader open(ResumePoint from) const { return Reader(*this, from); }  // at byte from.offset
+  // A rank's share: the chunks a whole-file read would make, split by number.
+  Reader open(ResumePoint from, Shard shard) const { return Reader(*this, from, shard); }
 
  private:
   std::string path_;
@@ -65,7 +67,7 @@ class RecordSource {
 
   class Reader {
    public:
-    explicit Reader(const RecordSource& source, ResumePoint from = {});
+    explicit Reader(const RecordSource& source, ResumePoint from = {}, Shard shard = {});
     bool fill(SourceBatch<std::span<const std::byte>>& batch);
     SourcePosition position() const { return {chunk_offset_ + pos_, file_.size()}; }
 
@@ -82,6 +84,8 @@ class RecordSource {
   Reader open() const { return Reader(*this); }
   // At byte from.offset, which must start a record.
   Reader open(ResumePoint from) const { return Reader(*this, from); }
+  // A rank's share: the file's records, split by number.
+  Reader open(ResumePoint from, Shard shard) const { return Reader(*this, from, shard); }
 
  private:
   std::string path_;

@@ -13,11 +13,13 @@ LineSource::LineSource(std::string path, LineOptions options)
         "read_lines('{}'): chunk_size must be at least 1 and at most max_line_length", path_));
 }
 
-LineSource::Reader::Reader(const LineSource& source, ResumePoint from)
-    : file_(source.path_, "read_lines", from.offset),
+LineSource::Reader::Reader(const LineSource& source, ResumePoint from, Shard shard)
+    : file_(
+          source.path_, "read_lines", from.offset, shard,
+          [](detail::InputFile& file, std::uint64_t x) { return file.line_start_at_or_after(x); }),
       options_(source.options_),
       pool_(source.pool_),
-      chunk_offset_(from.offset),
+      chunk_offset_(file_.offset()),
       lines_(from.items) {}
 
 SourcePosition LineSource::Reader::position() const {

@@ -40,7 +40,7 @@ class LineSource {
 
   class Reader {
    public:
-    explicit Reader(const LineSource& source, ResumePoint from = {});
+    explicit Reader(const LineSource& source, ResumePoint from = {}, Shard shard = {});
     bool fill(SourceBatch<std::string_view>& batch);
     SourcePosition position() const;
 
@@ -61,6 +61,8 @@ class LineSource {
   Reader open() const { return Reader(*this); }
   // Resumes at from.offset, a line boundary; line numbers in errors go on from from.items.
   Reader open(ResumePoint from) const { return Reader(*this, from); }
+  // A rank's share of the file, the lines that start in its part (a cluster run splits it).
+  Reader open(ResumePoint from, Shard shard) const { return Reader(*this, from, shard); }
 
  private:
   std::string path_;

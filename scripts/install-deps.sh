@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   clang-14 libclang-rt-14-dev clang-format
   graphviz prometheus
+  openmpi-bin libopenmpi-dev
 )
 
 missing=()

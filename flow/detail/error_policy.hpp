@@ -18,6 +18,7 @@
 #include <flow/detail/node_impl.hpp>
 #include <flow/errors.hpp>
 #include <flow/options.hpp>
+#include <flow/wire.hpp>
 
 namespace aetherflow::detail {
 
@@ -73,9 +74,18 @@ class ItemFailures {
     }
   }
 
-  // The call's dead letters, into `port` of `out` (nothing without the policy).
+  // The call's dead letters, into `port` of `out` (nothing without the policy), after those
+  // already there (a keyed node's call also applies items another rank sent).
   void send(std::span<BatchHandle> out, std::size_t port) {
-    if (dead_) out[port] = std::move(dead_);
+    if (!dead_) return;
+    if (!out[port]) {
+      out[port] = std::move(dead_);
+      return;
+    }
+    auto& into = batch_cast<DeadLetter<In>>(out[port]);
+    for (auto& letter : dead_->values)
+      into.push(std::move(letter), static_cast<std::uint32_t>(into.values.size()));
+    dead_ = {};
   }
 
  private:
@@ -100,6 +110,7 @@ class NodeWithDeadLetters : public NodeImpl {
   std::string port_label(std::size_t port) const override {
     return port == dead_letter_port() ? "dead letters" : std::string();
   }
+  const ItemWire* input_wire() const override { return wire_of<In>(); }
 
  protected:
   std::size_t dead_letter_port() const noexcept { return output_ ? 1 : 0; }

@@ -15,6 +15,7 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include <flow/detail/checkpointer.hpp>
+#include <flow/detail/cluster_run.hpp>
 #include <flow/detail/duration_text.hpp>
 #include <flow/detail/environment.hpp>
 #include <flow/detail/log.hpp>
@@ -52,9 +53,10 @@ class Run final : public RunControl {
         plan_(plan),
         resources_(resources),
         options_(options),
-        threads_requested_(resolve_threads(options.threads)),
+        threads_requested_(threads_for(options)),
         threads_(std::min(threads_requested_, max_parallelism())),
         state_(flow.nodes.size()),
+        cluster_(flow, plan, options, state_),
         calls_(state_, *this),
         progress_(options, state_.start()),
         checkpointer_(options.checkpoint.path.empty()
@@ -65,7 +67,7 @@ class Run final : public RunControl {
         sources_(state_, calls_, progress_, checkpointer_.get(),
                  {options.batch_size,
                   options.max_batches_in_flight ? options.max_batches_in_flight : 4 * threads_,
-                  options}),
+                  options, cluster_.rank(), cluster_.ranks()}),
         holders_(state_, calls_, threads_),
         profiler_(profile ? start_profiler() : nullptr),
         wiring_(wiring_inputs(), state_, calls_, sources_, holders_),
@@ -87,28 +89,39 @@ class Run final : public RunControl {
         state_.cancel(fmt::format("deadline of {} passed", duration_text(static_cast<std::uint64_t>(
                                                                options_.deadline.count()))));
       });
-    for (auto id : plan_.order) flow_.nodes[id].impl->begin_run({threads_, options_.batch_size});
+    for (auto id : plan_.order)
+      flow_.nodes[id].impl->begin_run({threads_, options_.batch_size, cluster_.place(id)});
+    cluster_.start();
+    std::exception_ptr failure;
     try {
       // Registered inside the try: a stop already requested cancels the run at once.
       const std::stop_callback on_stop(options_.stop, [this] { state_.cancel("stop requested"); });
       arena.execute([this] { build_and_wait(); });
     } catch (NodeError& e) {
+      failure = failed_outside_calls(e);
       end_run(true);
-      e.set_report(report());
-      throw;
     }
-    state_.timer().reset();  // a deadline still pending
-    end_run(state_.failure() != nullptr);
-    if (const std::exception_ptr failure = state_.failure()) {
-      try {
-        std::rethrow_exception(failure);
-      } catch (NodeError& e) {
-        e.set_report(report());
-        throw;
-      }
+    if (!failure) {
+      state_.timer().reset();  // a deadline still pending
+      end_run(state_.failure() != nullptr);
+      failure = state_.failure();
     }
+    RunReport r = cluster_.finish(report(), failure);  // throws the run's NodeError, if any
     progress_.report_done();
-    return report();
+    return r;
+  }
+
+  // A NodeError out of the graph, not recorded by the run (a source that could not open): on a
+  // cluster it names this rank, and the other ranks are told.
+  std::exception_ptr failed_outside_calls(NodeError& e) {
+    if (!cluster_.active() || e.rank()) return std::current_exception();
+    try {
+      std::throw_with_nested(
+          NodeError(e.node(), e.item(), describe_current_exception(), e.stage(), cluster_.rank()));
+    } catch (NodeError& named) {
+      cluster_.failed_here(named);
+      return std::current_exception();
+    }
   }
 
   // RunControl
@@ -128,7 +141,10 @@ class Run final : public RunControl {
   // every call on a source batch (runs that choose their batch size). Nodes with a
   // concurrency range add their own (wiring.cpp).
   WiringInputs wiring_inputs() {
-    WiringInputs in{flow_, plan_, resources_, options_.fuse, {}, {}};
+    WiringInputs in{flow_, plan_, resources_, options_.fuse, {}, {}, {}};
+    if (cluster_.active())
+      for (std::size_t id = 0; id < flow_.nodes.size(); ++id)
+        in.stand_ins.push_back(cluster_.replacement(id));
     if (profiler_) in.node_calls.push_back(profiler_.get());
     if (options_.batch_size == 0) {
       in.node_calls.push_back(&batch_costs_);
@@ -154,6 +170,7 @@ class Run final : public RunControl {
     sources_.activate();
     graph.wait_for_all();
     holders_.flush_held(graph);
+    cluster_.gather_sinks(calls_, wiring_);
   }
 
   // Once the graph has drained, however: every node's finish(), in flow order, then the last
@@ -220,6 +237,7 @@ class Run final : public RunControl {
   const std::size_t threads_;
   // The parts of the run, each built on those above it.
   RunState state_;
+  ClusterRun cluster_;  // does nothing without a cluster of several ranks
   Calls calls_;
   RunProgress progress_;
   const std::unique_ptr<Checkpointer> checkpointer_;  // runs with checkpoints only
@@ -239,6 +257,15 @@ std::atomic<bool> profiler_compiled_out_for_benchmarks{false};
 std::size_t max_parallelism() {
   return oneapi::tbb::global_control::active_value(
       oneapi::tbb::global_control::max_allowed_parallelism);
+}
+
+// On a cluster, a rank's share of its machine's cores, unless the run or the environment says.
+std::size_t threads_for(const RunOptions& options) {
+  if (options.threads > 0 || threads_from_environment() > 0 || !options.cluster ||
+      options.cluster->size() <= 1)
+    return resolve_threads(options.threads);
+  const std::size_t sharing = std::max<std::size_t>(options.cluster->ranks_on_this_machine(), 1);
+  return std::max<std::size_t>(resolve_threads(0) / sharing, 1);
 }
 
 std::size_t resolve_threads(std::size_t requested) {

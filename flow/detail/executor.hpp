@@ -30,6 +30,9 @@ extern std::atomic<bool> profiler_compiled_out_for_benchmarks;
 
 // Worker threads for a run: the option if set, else AETHERFLOW_THREADS, else every core.
 std::size_t resolve_threads(std::size_t requested);
+// The threads of a run with these options: resolve_threads(options.threads), but on a cluster
+// a rank's share of its machine's cores by default.
+std::size_t threads_for(const RunOptions& options);
 // The most threads oneTBB runs at once (tbb::global_control::max_allowed_parallelism).
 std::size_t max_parallelism();
 

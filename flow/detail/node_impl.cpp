@@ -1,5 +1,7 @@
 #include <flow/detail/node_impl.hpp>
 
+#include <fmt/format.h>
+
 #include <flow/detail/resource_args.hpp>
 #include <flow/errors.hpp>
 
@@ -17,8 +19,16 @@ std::vector<ResourceNeed> NodeImpl::resource_needs() const {
   return {};
 }
 
+void NodeImpl::check_on_cluster(std::vector<std::string>& problems) const {
+  if (options_.gathered && !input_wire())
+    problems.push_back(fmt::format(
+        "gathered sink '{}' sends its items to rank 0, and items of type {} cannot cross ranks: "
+        "give the type a cereal serialize() function (flow/wire.hpp, docs/distributed.md)",
+        name_, inputs_.empty() ? "?" : type_name(*inputs_[0])));
+}
+
 // The run calls open() on sources and process() on every other node only.
-std::unique_ptr<SourceCursor> NodeImpl::open(const ResumePoint&) const {
+std::unique_ptr<SourceCursor> NodeImpl::open(const ResumePoint&, const Shard&) const {
   throw Error("node '" + name_ + "' is not a source");
 }
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <contexts/detail/waits.hpp>
+#include <flow/cluster.hpp>
 #include <flow/detail/batch.hpp>
 #include <flow/detail/type_name.hpp>
 #include <flow/options.hpp>
@@ -78,11 +79,13 @@ class RunControl {
 
 class ProviderBase;
 struct ResourceNeed;
+class ItemWire;
 
 // What a run tells each node before its first call (NodeImpl::begin_run).
 struct RunStart {
   std::size_t threads = 1;     // worker threads of the run
   std::size_t batch_size = 0;  // items per source batch; 0: chosen by the run
+  ClusterPlace cluster = {};
 };
 
 // Per call of a node on one batch.
@@ -178,10 +181,22 @@ class NodeImpl {
   virtual std::string detail_label() const { return {}; }  // extra DOT text, e.g. "x3"
   // The resources the node's callable asks its context for, in parameter order.
   virtual std::vector<ResourceNeed> resource_needs() const;
+  // How its input items cross ranks (flow/wire.hpp); null: they cannot. Nodes of one input.
+  virtual const ItemWire* input_wire() const { return nullptr; }
+  // On a cluster run of several ranks: what stops the node running there (items it must
+  // send to another rank that cannot cross ranks, say), for the run's FlowError.
+  virtual void check_on_cluster(std::vector<std::string>& problems) const;
 
-  // Sources only: a cursor from the beginning, or from a checkpoint's point if resumable().
-  virtual std::unique_ptr<SourceCursor> open(const ResumePoint& from) const;
+  // Sources only: a cursor from the beginning, or from a checkpoint's point if resumable(),
+  // over the shard's part of the input (all of it for Shard{}; on a cluster, see on_ranks()).
+  virtual std::unique_ptr<SourceCursor> open(const ResumePoint& from, const Shard& shard) const;
   virtual bool resumable() const { return false; }
+  // Sources only: whether open() can take a share of the input, and so which ranks of a
+  // cluster run the source unless NodeOptions::on_ranks says.
+  virtual bool splits() const { return false; }
+  OnRanks on_ranks() const noexcept {
+    return options_.on_ranks.value_or(splits() ? OnRanks::split : OnRanks::rank_zero);
+  }
   // Once before every run's first call: a node keeping state between calls starts it afresh,
   // sized for the run (a keyed node's shards, one per thread).
   virtual void begin_run(const RunStart& /*run*/) const {}

@@ -34,6 +34,25 @@ std::string quoted(const NodeImpl& node) {
   return "'" + node.name() + "'";
 }
 
+// NodeOptions::on_ranks and gathered (docs/distributed.md) name what they apply to.
+void check_cluster_options(const NodeImpl& node, std::vector<std::string>& problems) {
+  const bool source = node.shape() == Shape::source;
+  if (node.options().on_ranks && !source)
+    problems.push_back(
+        fmt::format("{} has on_ranks but is not a source: only sources choose "
+                    "the ranks that run them",
+                    quoted(node)));
+  if (source && node.options().on_ranks == OnRanks::split && !node.splits())
+    problems.push_back(fmt::format(
+        "source {} cannot split its input between ranks (on_ranks = split): ranges with a size, "
+        "file sources and sources with open(ResumePoint, Shard) can (flow/source.hpp); use "
+        "rank_zero, or each_rank for a source that reads its own rank's input",
+        quoted(node)));
+  if (node.options().gathered && (node.output_ports() > 0 || source))
+    problems.push_back(fmt::format(
+        "{} is gathered but is not a sink: only sinks gather every rank's items", quoted(node)));
+}
+
 std::string type_of(const std::type_info* type) {
   return type ? type_name(*type) : "nothing";
 }
@@ -111,6 +130,7 @@ void check_ports(const FlowData& flow, std::vector<std::string>& problems) {
     if (node.options().ordered && node.shape() != Shape::ordered)
       problems.push_back(fmt::format("{} is ordered but is not a sink: only sinks deliver in order",
                                      quoted(node)));
+    check_cluster_options(node, problems);
   }
 }
 

@@ -55,6 +55,13 @@ void check_run_options(const FlowData& flow, const RunOptions& options,
                        std::vector<std::string>& problems) {
   check_batch_size(options, problems);
   check_checkpoints(flow, options.checkpoint, problems);
+  if (options.cluster && options.cluster->size() > 1) {
+    for (const auto& decl : flow.nodes) decl.impl->check_on_cluster(problems);
+    if (!options.checkpoint.path.empty())
+      problems.push_back(
+          "RunOptions::checkpoint cannot be used on a cluster of several ranks yet "
+          "(docs/distributed.md, \"Checkpoints\")");
+  }
 }
 
 }  // namespace aetherflow::detail

@@ -5,6 +5,8 @@
 // resuming from a checkpoint skips a range's committed items; a generator cannot resume (its
 // calls may have effects), a reader can if its source says how (ResumableSource).
 
+#include <algorithm>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <ranges>
@@ -41,23 +43,31 @@ class RangeSource final : public SourceNode<std::ranges::range_value_t<View>> {
   RangeSource(std::string name, NodeOptions options, View view)
       : SourceNode<T>(std::move(name), options), view_(std::move(view)) {}
 
-  std::unique_ptr<SourceCursor> open(const ResumePoint& from) const override {
-    return std::make_unique<Cursor>(view_, from.items);
+  // A shard's part of a sized range is a slice of it, by index: [begin_of(n), end_of(n)).
+  std::unique_ptr<SourceCursor> open(const ResumePoint& from, const Shard& shard) const override {
+    std::uint64_t begin = 0, left = std::numeric_limits<std::uint64_t>::max();
+    if constexpr (std::ranges::sized_range<View>) {
+      const auto n = static_cast<std::uint64_t>(std::ranges::size(view_));
+      begin = shard.begin_of(n);
+      left = shard.end_of(n) - begin;
+    }
+    return std::make_unique<Cursor>(view_, begin + from.items, left - std::min(left, from.items));
   }
   bool resumable() const override { return true; }
+  bool splits() const override { return std::ranges::sized_range<View>; }
 
  private:
   class Cursor final : public SourceCursor {
    public:
-    Cursor(View& view, std::uint64_t skip)
-        : it_(std::ranges::begin(view)), end_(std::ranges::end(view)) {
+    Cursor(View& view, std::uint64_t skip, std::uint64_t left)
+        : it_(std::ranges::begin(view)), end_(std::ranges::end(view)), left_(left) {
       std::ranges::advance(it_, static_cast<std::ranges::range_difference_t<View>>(skip), end_);
     }
     BatchHandle next(std::size_t max_items, BatchPool& pool) override {
       auto b = pool.take<T>(max_items);
       this->read_or_defer(
           [&] {
-            for (std::size_t n = 0; n < max_items && it_ != end_; ++n, ++it_)
+            for (std::size_t n = 0; n < max_items && it_ != end_ && left_ > 0; ++n, ++it_, --left_)
               b->values.push_back(*it_);
           },
           [&] { return b->values.size(); });
@@ -69,6 +79,7 @@ class RangeSource final : public SourceNode<std::ranges::range_value_t<View>> {
    private:
     std::ranges::iterator_t<View> it_;
     std::ranges::sentinel_t<View> end_;
+    std::uint64_t left_;  // items of the shard still to emit
   };
 
   // Mutable: some views (filter_view, say) can only begin() when not const.
@@ -83,7 +94,8 @@ class GeneratorSource final : public SourceNode<typename std::invoke_result_t<G&
   GeneratorSource(std::string name, NodeOptions options, G generator)
       : SourceNode<T>(std::move(name), options), generator_(std::move(generator)) {}
 
-  std::unique_ptr<SourceCursor> open(const ResumePoint&) const override {
+  // A generator does not split: on a cluster it runs on rank 0, or on every rank whole.
+  std::unique_ptr<SourceCursor> open(const ResumePoint&, const Shard&) const override {
     return std::make_unique<Cursor>(generator_);
   }
 
@@ -127,12 +139,15 @@ class ReaderSource final : public SourceNode<typename S::item_type> {
   ReaderSource(std::string name, NodeOptions options, S source)
       : SourceNode<T>(std::move(name), options), source_(std::move(source)) {}
 
-  std::unique_ptr<SourceCursor> open(const ResumePoint& from) const override {
+  std::unique_ptr<SourceCursor> open(const ResumePoint& from, const Shard& shard) const override {
+    if constexpr (ShardedSource<S>)
+      if (shard != Shard{}) return std::make_unique<Cursor>(source_.open(from, shard));
     if constexpr (ResumableSource<S>)
       if (from != ResumePoint{}) return std::make_unique<Cursor>(source_.open(from));
     return std::make_unique<Cursor>(source_.open());
   }
   bool resumable() const override { return ResumableSource<S>; }
+  bool splits() const override { return ShardedSource<S>; }
 
  private:
   class Cursor final : public SourceCursor {

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -14,7 +15,8 @@
 
 namespace aetherflow::detail {
 
-InputFile::InputFile(std::string path, std::string who, std::uint64_t start)
+InputFile::InputFile(std::string path, std::string who, std::uint64_t start, Shard shard,
+                     const ItemBoundary& boundary)
     : path_(std::move(path)), who_(std::move(who)) {
   if (path_ == "-") {
     fd_ = STDIN_FILENO;
@@ -32,8 +34,36 @@ InputFile::InputFile(std::string path, std::string who, std::uint64_t start)
     }
     if (S_ISREG(info.st_mode)) size_ = static_cast<std::uint64_t>(info.st_size);
   }
+  if (shard.count > 1) take_share(shard, boundary, start);
   if (start > 0) seek(start);
   if (size_) ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+  if (end_ && offset_ >= *end_) at_end_ = true;
+}
+
+void InputFile::take_share(Shard shard, const ItemBoundary& boundary, std::uint64_t& start) {
+  if (!size_) {
+    if (shard.index > 0) end_ = 0;
+    return;
+  }
+  const std::uint64_t begin = std::min(boundary(*this, shard.begin_of(*size_)), *size_);
+  end_ = std::min(boundary(*this, shard.end_of(*size_)), *size_);
+  if (start == 0) start = begin;
+}
+
+std::uint64_t InputFile::line_start_at_or_after(std::uint64_t x) {
+  if (x == 0 || !size_ || x >= *size_) return size_ ? std::min(x, *size_) : x;
+  char block[1 << 16];
+  for (std::uint64_t at = x - 1; at < *size_;) {
+    const ssize_t got = ::pread(fd_, block, sizeof block, static_cast<off_t>(at));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0)
+      throw IoError(fmt::format("{}: read error in '{}' at byte offset {}: {}", who_, path_, at,
+                                got < 0 ? std::strerror(errno) : "the file got shorter"));
+    if (const void* nl = std::memchr(block, '\n', static_cast<std::size_t>(got)))
+      return at + static_cast<std::uint64_t>(static_cast<const char*>(nl) - block) + 1;
+    at += static_cast<std::uint64_t>(got);
+  }
+  return *size_;
 }
 
 // Where a resumed run starts: the checkpoint's offset, which must still be in the file.
@@ -60,13 +90,16 @@ InputFile::InputFile(InputFile&& other) noexcept
       owns_fd_(other.owns_fd_),
       at_end_(other.at_end_),
       offset_(other.offset_),
-      size_(other.size_) {}
+      size_(other.size_),
+      end_(other.end_) {}
 
 InputFile::~InputFile() {
   if (fd_ >= 0 && owns_fd_) ::close(fd_);
 }
 
 std::size_t InputFile::read_fully(char* out, std::size_t n) {
+  if (end_)
+    n = static_cast<std::size_t>(std::min<std::uint64_t>(n, *end_ - std::min(*end_, offset_)));
   std::size_t done = 0;
   while (done < n && !at_end_) {
     const ssize_t got = ::read(fd_, out + done, n - done);
@@ -79,6 +112,7 @@ std::size_t InputFile::read_fully(char* out, std::size_t n) {
     done += static_cast<std::size_t>(got);
     offset_ += static_cast<std::uint64_t>(got);
   }
+  if (end_ && offset_ >= *end_) at_end_ = true;
   return done;
 }
 

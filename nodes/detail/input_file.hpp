@@ -3,16 +3,27 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
+#include <flow/cluster.hpp>
+
 namespace aetherflow::detail {
+
+// Where a reader's items may start, at or after byte `x` of the file (`x` itself at the end).
+using ItemBoundary = std::function<std::uint64_t(class InputFile&, std::uint64_t x)>;
 
 class InputFile {
  public:
   // Opens `path` ("-": standard input) and moves to byte `start`; IoError naming `who`, the
   // path and the reason if it cannot (errno text; a start past the end, or on a pipe).
-  InputFile(std::string path, std::string who, std::uint64_t start = 0);
+  // With a shard of several (flow/cluster.hpp), only the shard's part is read: from the item
+  // boundary at or after its even share's first byte up to the next shard's, so that every
+  // item is read by exactly one shard; `start` 0 is the part's beginning. Standard input and
+  // pipes cannot be split: shard 0 reads all of it, the others nothing.
+  InputFile(std::string path, std::string who, std::uint64_t start = 0, Shard shard = {},
+            const ItemBoundary& boundary = {});
   InputFile(InputFile&& other) noexcept;
   InputFile& operator=(InputFile&&) = delete;
   ~InputFile();
@@ -24,9 +35,13 @@ class InputFile {
   std::uint64_t offset() const noexcept { return offset_; }             // bytes read so far
   std::optional<std::uint64_t> size() const noexcept { return size_; }  // regular files only
   const std::string& path() const noexcept { return path_; }
+  // The first byte after a '\n' at or after byte x - 1 (0 for 0, the size past the last line):
+  // where a line starts. Reads with pread, leaving the offset where it is.
+  std::uint64_t line_start_at_or_after(std::uint64_t x);
 
  private:
   void seek(std::uint64_t start);
+  void take_share(Shard shard, const ItemBoundary& boundary, std::uint64_t& start);
 
   std::string path_;
   std::string who_;
@@ -35,6 +50,7 @@ class InputFile {
   bool at_end_ = false;
   std::uint64_t offset_ = 0;
   std::optional<std::uint64_t> size_;
+  std::optional<std::uint64_t> end_;  // a shard's: reading stops there
 };
 
 }  // namespace aetherflow::detail

@@ -25,7 +25,9 @@
 
 #include <fmt/format.h>
 
+#include <flow/exchange.hpp>
 #include <flow/node_kind.hpp>
+#include <flow/wire.hpp>
 #include <nodes/detail/keyed_table.hpp>
 
 namespace aetherflow::detail {
@@ -42,6 +44,11 @@ inline constexpr NodeTraits kKeyedTraits{.label = "keyed",
 // (bench_keyed's Keyed_WordCountSettings, docs/performance.md). The tables hold the same
 // entries however many there are.
 inline constexpr std::size_t kShardsPerThread = 8;
+
+// On a cluster run, items bound for another rank wait in its buffer at most this long while
+// the input is slow (a live stream): the node asks the run for a flush this long after it
+// first adds to an empty buffer.
+inline constexpr std::chrono::milliseconds kExchangeDelay{20};
 
 // How many pairs the node emits per batch when the input ends: the run's batch size, but at
 // least this many, so that emitting a few million keys takes a few hundred rounds of calls.
@@ -72,6 +79,14 @@ class KeyedNode final : public NodeWithDeadLetters<In> {
   void check(std::vector<std::string>& problems) const override {
     check_failed_items_copyable<In>(*this, problems);
   }
+  void check_on_cluster(std::vector<std::string>& problems) const override {
+    if constexpr (!Wireable<In>)
+      problems.push_back(fmt::format(
+          "keyed aggregation '{}' sends each item to the rank that owns its key, and items of "
+          "type {} cannot cross ranks: give the type a cereal serialize() function "
+          "(flow/wire.hpp, docs/distributed.md)",
+          this->name(), type_name(typeid(In))));
+  }
   bool holds_items() const override { return true; }
   std::string detail_label() const override {
     return shards_asked_ ? fmt::format("{} shards", shards_asked_) : std::string();
@@ -88,16 +103,27 @@ class KeyedNode final : public NodeWithDeadLetters<In> {
     shards_emitted_ = 0;
     loads_.clear();
     failing_ = false;
+    place_ = run.cluster;
+    exchange_.reset();
+    if constexpr (Wireable<In>)
+      if (place_.ranks > 1) exchange_ = std::make_unique<Exchange>(place_);
+    stream_ended_ = false;
+    flush_asked_ = false;
   }
 
   void process(std::span<const BatchHandle> in, std::span<BatchHandle> out,
                CallContext& ctx) const override {
     auto& batch = batch_cast<In>(in[0]);
-    Call call{*this, batch, ctx};
+    Call call{*this, batch, ctx, out};
     call.split();
+    call.send_away();
     call.apply();
     call.recover();
     call.failures.send(out, this->dead_letter_port());
+    if (exchange_) {
+      apply_received(out, ctx);  // keeps what other ranks send moving
+      if (!flush_asked_.exchange(true)) ctx.run->flush_later(*this, kExchangeDelay);
+    }
   }
 
   // When the input ends: the next pairs of a shard no other call is emitting, up to a batch,
@@ -105,8 +131,22 @@ class KeyedNode final : public NodeWithDeadLetters<In> {
   // pair has left (taking entries out one by one with extract() frees each entry apart,
   // which made the emission slower). The run calls this on every thread at once, so the
   // shards empty in parallel. Nothing once the run is stopping.
+  // On a cluster, first the items for other ranks leave, then the end of the stream, and the
+  // items the other ranks send are applied until each has sent its end; only then the pairs.
   bool flush(std::span<BatchHandle> out, CallContext& ctx, bool end_of_stream) const override {
-    if (!end_of_stream || ctx.stopping() || !shards_) return false;
+    if (!end_of_stream) {  // the timed flush of the buffers for other ranks
+      flush_asked_ = false;
+      if (exchange_ && !ctx.stopping()) exchange_->send_all([&] { apply_received(out, ctx); });
+      return false;
+    }
+    if (ctx.stopping() || !shards_) return false;
+    if (exchange_) {
+      if (!stream_ended_.exchange(true)) exchange_->end_stream([&] { apply_received(out, ctx); });
+      if (!exchange_->ended() || applying_.load() > 0) {
+        if (!apply_received(out, ctx)) exchange_->wait(std::chrono::milliseconds(1));
+        return true;
+      }
+    }
     record_loads();
     const std::size_t start = next_to_emit_.fetch_add(1, std::memory_order_relaxed);
     for (std::size_t k = 0; k < shard_count_; ++k) {
@@ -143,7 +183,9 @@ class KeyedNode final : public NodeWithDeadLetters<In> {
     std::uint64_t held = 0;
     if (shards_emitted_.load() < shard_count_)
       for (std::size_t s = 0; s < shard_count_; ++s) held += shards_[s].items;
+    if (exchange_) held += exchange_->items_held();
     shards_.reset();
+    exchange_.reset();
     return held;
   }
   std::vector<ShardLoad> shard_loads() const override { return loads_; }
@@ -208,14 +250,18 @@ class KeyedNode final : public NodeWithDeadLetters<In> {
     const KeyedNode& node;
     Batch<In>& batch;
     CallContext& ctx;
+    std::span<BatchHandle> out;
+    bool received = false;  // the items came from another rank: they are all this rank's
     ItemFailures<In> failures{node, batch};
+    const std::uint64_t failed_before = ctx.counts.failed;
     const bool owned = !batch.shared;
     const bool give = owned && !keeps_failed_items(node.options());  // may update take items?
     std::vector<Entry> entries{};
     std::vector<std::uint32_t> order{};  // entries by shard
     std::vector<std::size_t> first{};    // shard s: order[first[s], first[s + 1])
     std::vector<std::pair<std::uint32_t, std::exception_ptr>> failed{};  // item, its error
-    std::uint64_t applied = 0;
+    std::vector<std::vector<std::uint32_t>> away{};  // per rank: items its shards own
+    std::uint64_t applied = 0, sent = 0;
     bool stopped = false;
 
     bool stopping(std::size_t i) {
@@ -231,10 +277,19 @@ class KeyedNode final : public NodeWithDeadLetters<In> {
       std::vector<std::uint32_t> shard_of_entry;
       shard_of_entry.reserve(n);
       first.assign(shards + 1, 0);
+      const bool routes = node.exchange_ && !received;
+      if (routes) away.resize(node.place_.ranks);
       for (std::uint32_t i = 0; i < n && !stopping(i); ++i) {
         try {
           EntryKey key = node.key_(std::as_const(batch.values[i]));
           const std::size_t hash = node.hash_of(key);
+          if (routes) {
+            const std::size_t owner = owner_of(hash, node.place_.ranks);
+            if (owner != node.place_.rank) {
+              away[owner].push_back(i);
+              continue;
+            }
+          }
           const std::size_t s = shard_of(hash, shards);
           entries.push_back({std::move(key), hash, i});
           shard_of_entry.push_back(static_cast<std::uint32_t>(s));
@@ -247,6 +302,38 @@ class KeyedNode final : public NodeWithDeadLetters<In> {
       order.resize(entries.size());
       std::vector<std::size_t> next(first.begin(), first.end() - 1);
       for (std::uint32_t e = 0; e < entries.size(); ++e) order[next[shard_of_entry[e]]++] = e;
+    }
+
+    // The items other ranks own, to them; while a rank has too many sends on their way, this
+    // call applies what arrived meanwhile.
+    void send_away() {
+      if constexpr (Wireable<In>) {
+        for (std::size_t to = 0; to < away.size(); ++to) {
+          if (away[to].empty()) continue;
+          node.exchange_->add(
+              to, away[to].size(), [&](Bytes& bytes) { wire_write(bytes, batch.values, away[to]); },
+              [&] { node.apply_received(out, ctx); });
+          sent += away[to].size();
+        }
+      }
+    }
+
+    // A retried item whose key another rank owns goes there.
+    bool send_if_away(const Entry& e, std::uint32_t index) {
+      if constexpr (Wireable<In>) {
+        if (!node.exchange_ || received) return false;
+        const std::size_t owner = owner_of(e.hash, node.place_.ranks);
+        if (owner == node.place_.rank) return false;
+        const std::uint32_t one[] = {index};
+        node.exchange_->add(
+            owner, 1, [&](Bytes& bytes) { wire_write(bytes, batch.values, one); },
+            [&] { node.apply_received(out, ctx); });
+        ++sent;
+        return true;
+      } else {
+        (void)e, (void)index;
+        return false;
+      }
     }
 
     // Every shard with items, free ones first: when all left are taken, waits for the first.
@@ -326,6 +413,7 @@ class KeyedNode final : public NodeWithDeadLetters<In> {
           try {
             Entry e{node.key_(std::as_const(item)), 0, index};
             e.hash = node.hash_of(e.key);
+            if (send_if_away(e, index)) break;
             Shard& shard = node.shards_[shard_of(e.hash, node.shard_count_)];
             const std::scoped_lock lock(shard.mutex);
             node.update(shard, e, item, give);
@@ -337,10 +425,35 @@ class KeyedNode final : public NodeWithDeadLetters<In> {
         }
       }
       const std::size_t n = batch.values.size();
-      ctx.counts.in += n;
-      ctx.counts.cancelled += n - applied - ctx.counts.failed;
+      (received ? ctx.counts.received : ctx.counts.in) += n;
+      ctx.counts.sent += sent;
+      ctx.counts.cancelled += n - applied - sent - (ctx.counts.failed - failed_before);
     }
   };
+
+  // Applies one message another rank sent, if one is there; returns whether it did.
+  bool apply_received(std::span<BatchHandle> out, CallContext& ctx) const {
+    if constexpr (Wireable<In>) {
+      applying_.fetch_add(1);  // before take(): flush() must not see an empty inbox and no one busy
+      std::optional<Exchange::Message> m = exchange_->take();
+      if (m) {
+        auto batch = make_ref<Batch<In>>();
+        wire_read(*m->bytes, m->offset, m->items, batch->values);
+        batch->number_slots();
+        batch->keep = m->bytes;
+        Call call{*this, *batch, ctx, out, true};
+        call.split();
+        call.apply();
+        call.recover();
+        call.failures.send(out, this->dead_letter_port());
+      }
+      applying_.fetch_sub(1);
+      return m.has_value();
+    } else {
+      (void)out, (void)ctx;
+      return false;
+    }
+  }
 
   // The shards' loads, once per run, before any pair leaves (or when a stopped run drops them).
   void record_loads() const {
@@ -366,6 +479,12 @@ class KeyedNode final : public NodeWithDeadLetters<In> {
   mutable std::mutex loads_mutex_;
   mutable std::vector<ShardLoad> loads_;      // when the input ended (or the run stopped)
   mutable std::atomic<bool> failing_{false};  // an item failed the run (OnError::fail)
+  // Cluster runs of several ranks only (docs/distributed.md).
+  mutable ClusterPlace place_;
+  mutable std::unique_ptr<Exchange> exchange_;
+  mutable std::atomic<bool> stream_ended_{false};  // the end of the stream was sent
+  mutable std::atomic<bool> flush_asked_{false};   // a timed flush is due
+  mutable std::atomic<int> applying_{0};           // calls applying a received message
 };
 
 }  // namespace aetherflow::detail

@@ -91,6 +91,13 @@ using KeyedTable = std::unordered_map<stored_key_t<Key>, State,
 
 // The shard of a hash among `shards`: the hash mixed first (MurmurHash3's finaliser), because
 // std::hash of an integer is the integer, and the tables take their buckets from the low bits.
+// The rank that owns a key on a cluster run: other bits of the mixed hash than the shard's.
+inline std::size_t owner_of(std::size_t hash, std::size_t ranks) noexcept {
+  std::uint64_t h = hash * 0x9e3779b97f4a7c15ULL;
+  h ^= h >> 29;
+  return static_cast<std::size_t>((h >> 32) % ranks);
+}
+
 inline std::size_t shard_of(std::size_t hash, std::size_t shards) noexcept {
   std::uint64_t h = hash;
   h ^= h >> 33;

@@ -22,14 +22,25 @@ void RunState::stop_early(std::string reason, bool cancelled) {
 
 void RunState::fail(const std::string& node, std::uint64_t item, const std::string& what,
                     NodeError::Stage stage) {
-  stop_early(fmt::format("node '{}' failed", node), false);
-  std::lock_guard lock(mutex_);
-  if (failure_) return;
-  try {
-    std::throw_with_nested(NodeError(node, item, what, stage));
-  } catch (...) {
-    failure_ = std::current_exception();
+  stop_early(fmt::format("{}node '{}' failed", rank_ ? fmt::format("rank {}: ", *rank_) : "", node),
+             false);
+  {
+    std::lock_guard lock(mutex_);
+    if (failure_) return;
+    try {
+      std::throw_with_nested(NodeError(node, item, what, stage, rank_));
+    } catch (...) {
+      failure_ = std::current_exception();
+    }
   }
+  if (tell_) tell_(NodeError(node, item, what, stage, rank_));
+}
+
+void RunState::fail_remote(const NodeError& error) {
+  stop_early(fmt::format("rank {}: node '{}' failed", error.rank().value_or(0), error.node()),
+             false);
+  std::lock_guard lock(mutex_);
+  if (!failure_) failure_ = std::make_exception_ptr(error);
 }
 
 std::exception_ptr RunState::failure() const {

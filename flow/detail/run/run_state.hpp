@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include <flow/detail/run/atomic_counts.hpp>
@@ -39,6 +41,12 @@ class RunState {
   // The first failure's NodeError (null: none).
   std::exception_ptr failure() const;
 
+  // Cluster runs: the rank the run's failures name, and what to do (tell the other ranks)
+  // when one of its nodes fails here; fail_remote() takes the failure another rank told of.
+  void set_rank(std::size_t rank) { rank_ = rank; }
+  void on_local_failure(std::function<void(const NodeError&)> tell) { tell_ = std::move(tell); }
+  void fail_remote(const NodeError& error);
+
   // Waits `delay` or until the run stops, without holding the worker thread where oneTBB can
   // suspend the task (suspend.hpp): the thread runs other work of the run meanwhile.
   void wait(std::chrono::nanoseconds delay);
@@ -66,6 +74,8 @@ class RunState {
   std::string stop_reason_;
   bool cancelled_ = false;
   std::exception_ptr failure_;
+  std::optional<std::size_t> rank_;
+  std::function<void(const NodeError&)> tell_;
   std::deque<AtomicItemCounts> counts_;  // per node id
   const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   // Its actions reach into the rest of the run: the run stops it (Timer::stop) before any

@@ -3,6 +3,13 @@
 #include <algorithm>
 
 namespace aetherflow::detail {
+namespace {
+// A source that runs on another rank of the cluster emits nothing here.
+class NoItems final : public SourceCursor {
+ public:
+  BatchHandle next(std::size_t, BatchPool&) override { return {}; }
+};
+}  // namespace
 
 SourceGate::SourceGate(Checkpointer* checkpointer, std::size_t source, std::size_t batch_size,
                        const AutoBatchSize& sizing)
@@ -44,7 +51,10 @@ Wired Sources::wire(GraphNodes& graph, const NodeRuntime& rt) {
   // it, with the cause (an IoError, say) nested.
   std::shared_ptr<SourceCursor> cursor;
   try {
-    cursor = rt.node->open(start);
+    const std::optional<Shard> share =
+        share_of(rt.node->on_ranks(), settings_.rank, settings_.ranks);
+    cursor = share ? std::shared_ptr<SourceCursor>(rt.node->open(start, *share))
+                   : std::make_shared<NoItems>();
   } catch (...) {
     std::throw_with_nested(NodeError(rt.node->name(), start.items, describe_current_exception(),
                                      NodeError::Stage::open));

@@ -56,6 +56,7 @@ struct SourceSettings {
   std::size_t batch_size;  // 0: chosen by the run
   std::size_t in_flight;   // batches per source in the graph at once
   const RunOptions& options;
+  std::size_t rank = 0, ranks = 1;  // on a cluster: which share each source reads (share_of)
 };
 
 class Sources {

@@ -42,7 +42,9 @@ void Wiring::build(GraphNodes& graph) {
       in_.fuse ? fused_after(flow) : std::vector<std::size_t>(flow.nodes.size(), kNotFused);
   std::vector<Chain*> chain_of(flow.nodes.size());
   for (auto id : in_.plan.order) {
-    const NodeImpl* node = flow.nodes[id].impl.get();
+    const NodeImpl* node = id < in_.stand_ins.size() && in_.stand_ins[id]
+                               ? in_.stand_ins[id]
+                               : flow.nodes[id].impl.get();
     NodeRuntime& rt = runtimes_[id];
     rt = {id,
           node,

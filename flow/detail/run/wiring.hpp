@@ -28,6 +28,9 @@ struct WiringInputs {
   bool fuse;                                                 // RunOptions::fuse
   std::vector<CallObserver*> node_calls;                     // observers of every node's calls
   std::vector<CallObserver*> edge_calls;  // observers of the conversions on edges
+  // Per node id, what runs in the node's place on this rank of a cluster (a gathered sink's
+  // sender); empty, or null for a node: the flow's own.
+  std::vector<const NodeImpl*> stand_ins = {};
 };
 
 class Wiring {
@@ -40,6 +43,8 @@ class Wiring {
   void release_held_back() noexcept;
   // Where a node with a concurrency range ended (null: none).
   const AdaptiveGate* adaptive(std::size_t id) const { return adaptive_of_[id]; }
+  // How node `id` is called, once built: for calls the run makes outside the graph.
+  const NodeRuntime& runtime(std::size_t id) const { return runtimes_[id]; }
 
  private:
   using Chain = std::vector<const NodeRuntime*>;  // a node, or a fused chain of them
