@@ -56,7 +56,8 @@ RunOptions run_options(const CommonOptions& options, const std::string& source) 
   RunOptions run;
   run.threads = options.threads;
   run.batch_size = options.batch;
-  if (options.progress)
+  run.cluster = options.cluster;
+  if (options.progress && prints_results(options))
     run.progress = ProgressBar(
         options.input.empty() ? source : std::filesystem::path(options.input).filename().string());
   run.profile = !options.profile_dir.empty();

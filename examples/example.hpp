@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,7 +36,15 @@ struct CommonOptions {
   std::uint64_t size = 0;   // of the generated input, in the example's unit (main: its default)
   std::string profile_dir;  // non-empty: profile, and write every profile output there
   bool progress = true;     // a progress bar on a terminal
+  // Under mpirun (the MPI build), for the flows that run on a cluster: the job's ranks.
+  std::shared_ptr<Cluster> cluster;
 };
+
+// Whether this process prints the example's results and writes its --output: rank 0 of a
+// cluster run, or the one process of the others (whose report is the whole job's).
+inline bool prints_results(const CommonOptions& options) {
+  return !options.cluster || options.cluster->rank() == 0;
+}
 
 using ExampleMain = std::function<int(const CommonOptions&)>;
 
@@ -47,6 +56,7 @@ struct Example {
   std::uint64_t default_size = 0;
   // Adds the example's own options to its subcommand, and returns what runs it.
   std::function<ExampleMain(CLI::App&)> declare;
+  bool runs_on_cluster = false;  // its sinks of results are gathered: it may run under mpirun
 };
 
 // Every example, in the order --help lists them.

@@ -34,6 +34,10 @@ struct Request {
   std::string path;  // without the query string
   int status = 0;
   std::uint64_t bytes = 0;
+  template <class Archive>
+  void serialize(Archive& archive) {  // the error log gathers requests from every rank
+    archive(path, status, bytes);
+  }
 };
 
 // host ident user [time] "METHOD path PROTOCOL" status bytes
@@ -100,14 +104,15 @@ int run(const CommonOptions& options, const std::string& output) {
                                  first_errors.push_back(std::to_string(r.status) + " " + r.path);
                                ++errors;
                              },
-                             {.ordered = true});
+                             {.ordered = true, .gathered = true});
 
   lines >> parsed >> aetherflow::fan_out(page, status_class, bytes, outcome);
   aetherflow::fan_out(page, status_class, bytes) >> combine >>
       aetherflow::fan_out(by_page, by_class, bytes_by_class);
-  by_page >> flow.node("keep_hits", aetherflow::collect(hits));
-  by_class >> flow.node("keep_requests", aetherflow::collect(requests));
-  bytes_by_class >> flow.node("keep_served", aetherflow::collect(served));
+  // Gathered: on a cluster, every rank's tallies and errors reach rank 0 (docs/distributed.md).
+  by_page >> flow.node("keep_hits", aetherflow::collect(hits), {.gathered = true});
+  by_class >> flow.node("keep_requests", aetherflow::collect(requests), {.gathered = true});
+  bytes_by_class >> flow.node("keep_served", aetherflow::collect(served), {.gathered = true});
   outcome.when(true) >> error_log;
   outcome.when(false) >>
       flow.node("ok", [](const Request&) {}, {.concurrency = aetherflow::unlimited});
@@ -116,6 +121,7 @@ int run(const CommonOptions& options, const std::string& output) {
   RunOptions run = run_options(options, "access_log");
   run.profile = true;
   const aetherflow::RunReport report = flow.run(run);
+  if (!prints_results(options)) return kExitOk;  // rank 0 prints and checks the job's
 
   std::cout << report << "\n";
   if (options.profile_dir.empty()) std::cout << *report.profile << "\n";
@@ -170,7 +176,8 @@ Example log_analytics() {
                            "write the tallies there, one 'tally key<TAB>value' line each "
                            "(page, requests and bytes by status class), sorted");
             return [output](const CommonOptions& o) { return run(o, *output); };
-          }};
+          },
+          true};
 }
 
 }  // namespace aetherflow::examples

@@ -3,18 +3,26 @@
 //   aetherflow-examples --help                       the flows, the options, the exit codes
 //   aetherflow-examples log_analytics --threads 4 --profile-dir out
 //   aetherflow-examples market_data --input trades.csv
+//   mpirun -np 4 aetherflow-examples word_count --input big.txt --output counts.txt
+//
+// Built with the mpi component, the program starts MPI: under mpirun, word_count and
+// log_analytics run on every rank (docs/distributed.md), rank 0 printing the job's results.
 //
 // Exit codes: 0 the run's output checked out; 1 it did not; 2 a bad command line; 3 the run
 // failed (an aetherflow::Error, message on stderr); 4 anything else.
 
 #include <exception>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include <examples/example.hpp>
+#ifdef AETHERFLOW_EXAMPLES_MPI
+#include <flow/mpi/session.hpp>
+#endif
 
 namespace ex = aetherflow::examples;
 
@@ -75,6 +83,10 @@ int parse_error(const CLI::App& app, const CLI::ParseError& error,
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef AETHERFLOW_EXAMPLES_MPI
+  std::optional<aetherflow::mpi::Session> mpi;  // alone, the program is one process
+  if (aetherflow::mpi::Session::launched_by_mpirun()) mpi.emplace(argc, argv);
+#endif
   CLI::App app("Runs an AetherFlow example flow by name.", kProgram);
   app.require_subcommand(1);
   app.footer(
@@ -107,6 +119,12 @@ int main(int argc, char** argv) {
   while (examples[i].name != chosen) ++i;
   if (!common.input.empty() && !examples[i].reads_input)
     return usage_error("flow '" + chosen + "' takes no input file (--input)");
+#ifdef AETHERFLOW_EXAMPLES_MPI
+  if (mpi && mpi->size() > 1 && !examples[i].runs_on_cluster)
+    return usage_error("flow '" + chosen +
+                       "' runs in one process; under mpirun, run word_count or log_analytics");
+  if (mpi && mpi->size() > 1) common.cluster = mpi->cluster();
+#endif
 
   try {
     if (common.size == 0) common.size = examples[i].default_size;

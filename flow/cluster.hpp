@@ -17,12 +17,36 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <new>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace aetherflow {
 
-using Bytes = std::vector<std::byte>;
+// Allocates like std::allocator, but leaves the bytes resize() adds uninitialised: a message
+// is written (or received) right after it is sized, and zeroing it first costs a pass.
+template <class T>
+struct UninitializedAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = UninitializedAllocator<U>;
+  };
+  UninitializedAllocator() = default;
+  template <class U>
+  UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+// The bytes of a message between ranks.
+using Bytes = std::vector<std::byte, UninitializedAllocator<std::byte>>;
 
 // What a channel's messages are delivered to, on the transport's thread: keep it short.
 class Receiver {

@@ -1,5 +1,6 @@
 #include <flow/exchange.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -35,10 +36,22 @@ Exchange::~Exchange() {
 }
 
 std::shared_ptr<Bytes> Exchange::take_buffer(Outgoing& o) {
-  auto full = std::make_shared<Bytes>(std::move(o.bytes));
+  std::shared_ptr<Bytes> full;
+  {
+    const std::lock_guard lock(credits_->mutex);
+    auto& spare = credits_->spare;
+    // A spare the transport still holds (its send just completed) is left for later.
+    const auto it =
+        std::find_if(spare.begin(), spare.end(), [](const auto& b) { return b.use_count() == 1; });
+    if (it != spare.end()) {
+      full = std::move(*it);
+      spare.erase(it);
+    }
+  }
+  if (!full) full = std::make_shared<Bytes>();
+  full->swap(o.bytes);
   write_header(*full, kItems, o.items);
-  o.bytes = Bytes();
-  o.bytes.reserve(limits_.batch_bytes + limits_.batch_bytes / 4);
+  o.bytes.clear();
   o.items = 0;
   return full;
 }
@@ -56,13 +69,17 @@ void Exchange::send(std::size_t to, std::shared_ptr<Bytes> bytes, const Help& he
     ++credits_->in_flight[to];
   }
   bytes_sent_.fetch_add(bytes->size(), std::memory_order_relaxed);
-  cluster_.send(to, channel_, std::move(bytes), [credits = credits_, to] {
-    {
-      const std::lock_guard lock(credits->mutex);
-      --credits->in_flight[to];
-    }
-    credits->returned.notify_all();
-  });
+  std::shared_ptr<const Bytes> sending = bytes;
+  cluster_.send(to, channel_, std::move(sending),
+                [credits = credits_, to, spare = std::move(bytes),
+                 most = limits_.sends_in_flight * ranks_]() mutable {
+                  {
+                    const std::lock_guard lock(credits->mutex);
+                    --credits->in_flight[to];
+                    if (credits->spare.size() < most) credits->spare.push_back(std::move(spare));
+                  }
+                  credits->returned.notify_all();
+                });
 }
 
 void Exchange::send_all(const Help& help) {

@@ -91,10 +91,13 @@ class Exchange final : private Receiver {
   };
   // Credits of the sends on their way: shared with the transport's callbacks, which may run
   // after the exchange is gone (a send to a rank that stopped listening).
+  // The buffers of sends that left come back as spares, so that a rank reuses a few buffers
+  // instead of allocating (and faulting in) one per message.
   struct Credits {
     std::mutex mutex;
     std::condition_variable returned;
     std::vector<std::size_t> in_flight;
+    std::vector<std::shared_ptr<Bytes>> spare;
   };
 
   std::shared_ptr<Bytes> take_buffer(Outgoing& o);

@@ -49,6 +49,10 @@ std::ostream& operator<<(std::ostream& os, const RunReport& r) {
                "  {} threads were requested; oneTBB runs at most {} at once here (the machine's "
                "cores, unless a tbb::global_control raises it)\n",
                r.threads_requested, r.threads);
+  if (r.ranks > 1)
+    fmt::print(os, "  {}\n",
+               r.per_rank.empty() ? fmt::format("rank {} of {}: this rank's own", r.rank, r.ranks)
+                                  : fmt::format("the whole job, on {} ranks", r.ranks));
   if (!r.stop_reason.empty())
     fmt::print(os, "  {}: {}\n", r.cancelled ? "cancelled" : "stopped", r.stop_reason);
   auto points = [&](std::string_view what, const Checkpoint& c) {
@@ -64,6 +68,10 @@ std::ostream& operator<<(std::ostream& os, const RunReport& r) {
   for (const auto& n : r.nodes)
     fmt::print(os, row, n.name, width, n.kind, n.in, n.out, n.filtered, n.failed, n.retries,
                n.cancelled, n.errors, n.waits);
+  for (const auto& n : r.nodes)
+    if (n.sent || n.received)
+      fmt::print(os, "  across ranks, '{}': {} items sent, {} received\n", n.name, n.sent,
+                 n.received);
   detail::print_counters(os, r.nodes);
   detail::print_shards(os, r.nodes);
   for (const auto& n : r.nodes)

@@ -126,11 +126,6 @@ class BytesStream final : public std::streambuf {
   Bytes* out_ = nullptr;
 };
 
-inline void put_bytes(Bytes& out, const void* data, std::size_t n) {
-  const auto* b = static_cast<const std::byte*>(data);
-  out.insert(out.end(), b, b + n);
-}
-
 }  // namespace detail
 
 // Appends the items values[i] for each i of `indices` to `out`. `values`: a vector of the
@@ -138,17 +133,28 @@ inline void put_bytes(Bytes& out, const void* data, std::size_t n) {
 template <class Values, class Indices, class T = typename Values::value_type>
 requires Wireable<T>
 void wire_write(Bytes& out, const Values& values, const Indices& indices) {
+  // Text and raw items: the bytes are sized once, then copied in (no growth per item).
   if constexpr (WireText<T>) {
+    std::size_t total = 0;
+    for (auto i : indices) total += sizeof(std::uint32_t) + values[i].size();
+    std::size_t at = out.size();
+    out.resize(at + total);
     for (auto i : indices) {
       const T& v = values[i];
       const auto n = static_cast<std::uint32_t>(v.size());
-      detail::put_bytes(out, &n, sizeof n);
-      detail::put_bytes(out, v.data(), n);
+      std::memcpy(out.data() + at, &n, sizeof n);
+      std::memcpy(out.data() + at + sizeof n, v.data(), n);
+      at += sizeof n + n;
     }
   } else if constexpr (WireRaw<T>) {
+    std::size_t count = 0;
+    for ([[maybe_unused]] auto i : indices) ++count;
+    std::size_t at = out.size();
+    out.resize(at + count * sizeof(T));
     for (auto i : indices) {
       const T value = values[i];  // a copy: a vector of bools has no addressable items
-      detail::put_bytes(out, &value, sizeof(T));
+      std::memcpy(out.data() + at, &value, sizeof(T));
+      at += sizeof(T);
     }
   } else {
     detail::BytesStream buffer(out);
@@ -183,6 +189,13 @@ requires Wireable<T> std::size_t wire_read(const Bytes& in, std::size_t offset, 
         values.emplace_back(reinterpret_cast<const char*>(at), n);
       offset += n;
     }
+  } else if constexpr (WireRaw<T> && std::default_initializable<T> &&
+                       std::same_as<Values, std::vector<T>>) {  // one copy of them all
+    need(count * sizeof(T));
+    const std::size_t at = values.size();
+    values.resize(at + count);
+    std::memcpy(static_cast<void*>(values.data() + at), in.data() + offset, count * sizeof(T));
+    offset += count * sizeof(T);
   } else if constexpr (WireRaw<T>) {
     need(count * sizeof(T));
     for (std::size_t k = 0; k < count; ++k, offset += sizeof(T)) {

@@ -379,6 +379,7 @@ RunReport ClusterRun::finish(RunReport mine, std::exception_ptr failure) {
     std::vector<RunReport> each;
     for (auto& e : all) each.push_back(std::move(e.report));
     report = merge(std::move(each));
+    report.profile = mine.profile;  // rank 0's own: profiles do not cross ranks yet
   }
   // The first rank that failed on its own, else (all told by another) the first that failed.
   const Ending* first = nullptr;

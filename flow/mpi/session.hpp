@@ -22,16 +22,26 @@
 
 namespace aetherflow::mpi {
 
+// The thread support to ask MPI for: `serialized` when only AetherFlow calls MPI; `multiple`
+// when the program also calls MPI itself (MPI_Bcast of its settings, say) from its threads,
+// alongside the session's communication thread.
+enum class Threads { serialized, multiple };
+
 class Session {
  public:
   // MPI_Init_thread, then the communication thread. aetherflow::Error if MPI was started
-  // already, or grants less than MPI_THREAD_SERIALIZED.
-  Session(int& argc, char**& argv);
-  Session();
+  // already, or grants less than asked.
+  Session(int& argc, char**& argv, Threads threads = Threads::serialized);
+  explicit Session(Threads threads = Threads::serialized);
   // Stops the thread, then MPI_Finalize. Runs on the cluster must have ended.
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
+
+  // Whether mpirun (or another PMIx launcher) started this process: a program that runs
+  // alone too may start MPI only then, and spare itself MPI's start-up (and its session
+  // directory under TMPDIR) when alone.
+  static bool launched_by_mpirun();
 
   // The cluster of MPI_COMM_WORLD's ranks, for RunOptions::cluster.
   std::shared_ptr<Cluster> cluster() const { return cluster_; }

@@ -2,8 +2,11 @@
 // `mpirun -np 2` and `-np 4` (label mpi), and alone as one rank. Every rank runs every test in
 // the same order; each compares the cluster run with the same flow run in this process alone.
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <ranges>
@@ -268,6 +271,41 @@ TEST(Cluster, ItemsThatCannotCrossRanksAreRefusedBeforeTheRun) {
         << e.what();
     EXPECT_NE(std::string(e.what()).find("Opaque"), std::string::npos) << e.what();
   }
+}
+
+long peak_rss_kb() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+// Run by its own ctest on 2 ranks (mpi.keyed_exchange_rss_flat): about 1 GiB of items crosses
+// between the ranks, and neither rank's peak RSS grows past what a run 16 times smaller
+// reached. The numbers are printed for docs/distributed.md.
+TEST(ClusterMemory, AGigabyteThroughAKeyedExchangeKeepsEachRanksPeakRssFlat) {
+  if (ranks() < 2) GTEST_SKIP() << "nothing crosses ranks on one";
+  auto run = [](std::uint64_t n) {
+    Flow flow("exchange_memory");
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> counts;
+    flow.source("numbers", std::views::iota(std::uint64_t{0}, n)) >>
+        flow.node("count", count_by([](std::uint64_t x) { return x % 65'536; })) >>
+        flow.node("keep", collect(counts), {.gathered = true});
+    const RunReport report = flow.run({.threads = 1, .batch_size = 4096, .cluster = cluster});
+    return report.node("count").sent;
+  };
+  // Items of 8 bytes, half of them owned by the other rank: 2^28 items send 1 GiB.
+  const std::uint64_t large = std::uint64_t{1} << 28, small = large / 16;
+  run(small);  // the pools, tables and buffers reach their size
+  const long after_small = peak_rss_kb();
+  const std::uint64_t sent = run(large);
+  const long after_large = peak_rss_kb();
+  std::printf(
+      "rank %zu: peak RSS %ld MiB after %llu items, %ld MiB after %llu (%.2f GiB sent, both "
+      "ranks)\n",
+      rank(), after_small >> 10, static_cast<unsigned long long>(small), after_large >> 10,
+      static_cast<unsigned long long>(large),
+      rank() == 0 ? static_cast<double>(sent) * 8 / (1 << 30) : 0.0);
+  EXPECT_LT(after_large - after_small, 64 << 10) << "KiB more at 16 times the items";
 }
 
 }  // namespace

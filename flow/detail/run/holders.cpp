@@ -34,6 +34,9 @@ void Holders::flush_held(tf::graph& graph) {
     std::lock_guard lock(mutex_);
     timed_flushes_ = false;
   }
+  // A timed flush put in after the graph drained and before the line above is still in the
+  // graph: it runs now, not after the graph is gone (even when the run stops here).
+  graph.wait_for_all();
   for (const Holder& h : holders_) {
     for (bool more = true; more;) {
       if (state_.stopping()) return;

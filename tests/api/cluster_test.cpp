@@ -1,0 +1,144 @@
+// Cluster runs on ranks inside one process (tests/support/local_cluster.hpp): the exchange
+// of keyed items, top-k and gathered sinks, and failures told to every rank, under the
+// sanitizers too. tests/mpi/ runs the same under mpirun with Open MPI.
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <ranges>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <flow/aetherflow.hpp>
+#include <tests/support/local_cluster.hpp>
+#include <tests/support/temp_file.hpp>
+
+namespace aetherflow {
+namespace {
+
+using testing::LocalCluster;
+using Pair = std::pair<std::uint64_t, std::uint64_t>;
+
+// Counts of n numbers by key (many keys: the exchange fills and waits), and the 5 largest
+// keys by count; on a cluster, gathered on rank 0.
+struct Counted {
+  std::vector<Pair> counts, best;
+  RunReport report;
+};
+Counted count_numbers(std::uint64_t n, std::uint64_t keys, std::shared_ptr<Cluster> cluster) {
+  Counted c;
+  Flow flow("numbers");
+  auto count = flow.node("count", count_by([keys](std::uint64_t x) { return x * 7919 % keys; }));
+  auto top = flow.node("top", top_k<Pair>(5, [](const Pair& p) { return p.second; }));
+  flow.source("numbers", std::views::iota(std::uint64_t{0}, n)) >> count >>
+      fan_out(flow.node("keep", collect(c.counts), {.gathered = true}), top);
+  top >> flow.node("best", collect(c.best), {.gathered = true});
+  c.report = flow.run({.threads = 2, .batch_size = 512, .cluster = std::move(cluster)});
+  std::sort(c.counts.begin(), c.counts.end());
+  return c;
+}
+
+TEST(ClusterRun, KeyedCountsAndTopKOnFourRanksEqualOneProcess) {
+  const Counted alone = count_numbers(400'000, 150'000, nullptr);
+  LocalCluster cluster(4);
+  std::vector<Counted> ranks(4);
+  cluster.run_each(
+      [&](std::size_t r) { ranks[r] = count_numbers(400'000, 150'000, cluster.rank(r)); });
+  EXPECT_EQ(ranks[0].counts, alone.counts);
+  EXPECT_EQ(ranks[0].best, alone.best);
+  for (std::size_t r = 1; r < 4; ++r) {
+    EXPECT_TRUE(ranks[r].counts.empty()) << "gathered on rank 0 only";
+    EXPECT_EQ(ranks[r].report.rank, r);
+  }
+  const RunReport& job = ranks[0].report;
+  EXPECT_EQ(job.ranks, 4u);
+  EXPECT_EQ(job.per_rank.size(), 4u);
+  const NodeReport& count = job.node("count");
+  EXPECT_EQ(count.in, 400'000u);
+  EXPECT_EQ(count.out, 150'000u);
+  EXPECT_EQ(count.sent, count.received);
+  EXPECT_GT(count.sent, 250'000u) << "about 3 items in 4 belong to another rank";
+  EXPECT_EQ(count.cancelled + count.failed, 0u);
+  // Each rank's row balances with what it sent and received.
+  for (const RunReport& r : job.per_rank) {
+    const NodeReport& c = r.node("count");
+    std::uint64_t aggregated = 0;
+    for (const ShardLoad& s : c.shards) aggregated += s.items;
+    EXPECT_EQ(c.in + c.received, aggregated + c.sent) << "rank " << r.rank;
+  }
+}
+
+std::vector<std::string> lines(const std::string& path, std::shared_ptr<Cluster> cluster) {
+  Flow flow("lines");
+  std::vector<std::string> out;
+  flow.source("read", read_lines(path, {.chunk_size = 16})) >>
+      flow.node("copy", [](std::string_view l) { return std::string(l); }) >>
+      flow.node("keep", collect(out), {.ordered = true, .gathered = true});
+  flow.run({.batch_size = 2, .cluster = std::move(cluster)});
+  return out;
+}
+
+TEST(ClusterRun, OrderedGatheredSinkGetsTheFileInOrderFromThreeRanks) {
+  std::string text;
+  for (int i = 0; i < 200; ++i)
+    text += std::string(static_cast<std::size_t>(i % 23), 'a' + i % 26) + "\n";
+  const testing::TempFile file(text + "no newline at the end");
+  const auto alone = lines(file.path(), nullptr);
+  LocalCluster cluster(3);
+  std::vector<std::vector<std::string>> got(3);
+  cluster.run_each([&](std::size_t r) { got[r] = lines(file.path(), cluster.rank(r)); });
+  EXPECT_EQ(got[0], alone);
+  EXPECT_EQ(alone.size(), 201u);
+}
+
+TEST(ClusterRun, AFailureOnOneRankStopsEveryRankWithItsError) {
+  LocalCluster cluster(3);
+  std::vector<std::string> errors(3);
+  std::vector<std::optional<std::size_t>> failed_on(3);
+  cluster.run_each([&](std::size_t r) {
+    Flow flow("failing");
+    flow.source("numbers", std::views::iota(0, 2'000'000)) >>
+        flow.node("check",
+                  [r](int x) {
+                    if (r == 2 && x % 500 == 499)
+                      throw std::invalid_argument("bad " + std::to_string(x));
+                    return x;
+                  }) >>
+        flow.node("count", count_by([](int x) { return x % 100; })) >>
+        flow.node("drop", [](std::pair<int, std::uint64_t>) {});
+    try {
+      flow.run({.threads = 2, .batch_size = 100, .cluster = cluster.rank(r)});
+    } catch (const NodeError& e) {
+      errors[r] = e.what();
+      failed_on[r] = e.rank();
+    }
+  });
+  for (std::size_t r = 0; r < 3; ++r) {
+    EXPECT_EQ(failed_on[r], 2u) << "rank " << r << ": " << errors[r];
+    EXPECT_NE(errors[r].find("rank 2: node 'check' failed on item"), std::string::npos)
+        << errors[r];
+    EXPECT_NE(errors[r].find("std::invalid_argument: bad"), std::string::npos) << errors[r];
+  }
+}
+
+TEST(ClusterRun, CheckpointsAreRefusedOnSeveralRanks) {
+  LocalCluster cluster(2);
+  std::vector<std::string> errors(2);
+  cluster.run_each([&](std::size_t r) {
+    Flow flow("checkpointed");
+    flow.source("numbers", std::views::iota(0, 10)) >> flow.node("drop", [](int) {});
+    try {
+      flow.run({.checkpoint = {.path = testing::temp_path("ck")}, .cluster = cluster.rank(r)});
+    } catch (const FlowError& e) {
+      errors[r] = e.what();
+    }
+  });
+  for (const auto& e : errors)
+    EXPECT_NE(e.find("checkpoint cannot be used on a cluster"), std::string::npos) << e;
+}
+
+}  // namespace
+}  // namespace aetherflow
