@@ -278,10 +278,18 @@ const NodeImpl* ClusterRun::replacement(std::size_t id) const {
   return cluster_ && senders_[id] ? senders_[id].get() : nullptr;
 }
 
-void ClusterRun::start() {
+CheckpointOptions ClusterRun::checkpoint_of(const CheckpointOptions& options) const {
+  CheckpointOptions mine = options;
+  if (cluster_ && !options.path.empty()) mine.path += fmt::format(".rank{}-of-{}", rank_, ranks_);
+  return mine;
+}
+
+void ClusterRun::start(bool resuming) {
   if (!cluster_) return;
   std::string mine;
   for (const auto& line : plan_lines_) mine += line + '\n';
+  // Every rank resumes, or none: a job is restarted whole (its checkpoint files all there).
+  mine += fmt::format("resuming from a checkpoint: {}\n", resuming ? "yes" : "no");
   const auto* b = reinterpret_cast<const std::byte*>(mine.data());
   const std::vector<Bytes> all = cluster_->all_gather(Bytes(b, b + mine.size()));
   std::vector<std::string> problems;

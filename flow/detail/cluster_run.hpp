@@ -44,8 +44,11 @@ class ClusterRun {
   // What runs in place of node `id` on this rank (a gathered sink's sender), or null.
   const NodeImpl* replacement(std::size_t id) const;
 
-  // Compares the ranks' plans: a FlowError on every rank if one differs.
-  void start();
+  // Each rank's checkpoint file: `<path>.rank<r>-of-<N>` (docs/distributed.md).
+  CheckpointOptions checkpoint_of(const CheckpointOptions& options) const;
+  // Compares the ranks' plans, and whether each resumes from a checkpoint: a FlowError on
+  // every rank if one differs.
+  void start(bool resuming);
   // Once the graph has drained: gathered sinks' ends sent, or on rank 0 the other ranks'
   // items consumed.
   void gather_sinks(Calls& calls, const Wiring& wiring);

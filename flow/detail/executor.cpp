@@ -61,9 +61,9 @@ class Run final : public RunControl {
         progress_(options, state_.start()),
         checkpointer_(options.checkpoint.path.empty()
                           ? nullptr
-                          : std::make_unique<Checkpointer>(options.checkpoint, flow.name,
-                                                           source_names(flow, plan),
-                                                           state_.stop_flag())),
+                          : std::make_unique<Checkpointer>(
+                                cluster_.checkpoint_of(options.checkpoint), flow.name,
+                                source_names(flow, plan), state_.stop_flag())),
         sources_(state_, calls_, progress_, checkpointer_.get(),
                  {options.batch_size,
                   options.max_batches_in_flight ? options.max_batches_in_flight : 4 * threads_,
@@ -91,7 +91,7 @@ class Run final : public RunControl {
       });
     for (auto id : plan_.order)
       flow_.nodes[id].impl->begin_run({threads_, options_.batch_size, cluster_.place(id)});
-    cluster_.start();
+    cluster_.start(checkpointer_ && checkpointer_->resumed_from().has_value());
     std::exception_ptr failure;
     try {
       // Registered inside the try: a stop already requested cancels the run at once.

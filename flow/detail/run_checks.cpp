@@ -56,11 +56,15 @@ void check_run_options(const FlowData& flow, const RunOptions& options,
   check_batch_size(options, problems);
   check_checkpoints(flow, options.checkpoint, problems);
   if (options.cluster && options.cluster->size() > 1) {
-    for (const auto& decl : flow.nodes) decl.impl->check_on_cluster(problems);
-    if (!options.checkpoint.path.empty())
-      problems.push_back(
-          "RunOptions::checkpoint cannot be used on a cluster of several ranks yet "
-          "(docs/distributed.md, \"Checkpoints\")");
+    for (const auto& decl : flow.nodes) {
+      decl.impl->check_on_cluster(problems);
+      if (!options.checkpoint.path.empty() && decl.impl->options().gathered)
+        problems.push_back(fmt::format(
+            "gathered sink '{}': rank 0 consumes the other ranks' items after its own input "
+            "ends, so their checkpoints would commit items it has not consumed: checkpoints "
+            "cannot be used with a gathered sink on a cluster (docs/distributed.md)",
+            decl.impl->name()));
+    }
   }
 }
 

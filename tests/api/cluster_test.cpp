@@ -2,7 +2,9 @@
 // of keyed items, top-k and gathered sinks, and failures told to every rank, under the
 // sanitizers too. tests/mpi/ runs the same under mpirun with Open MPI.
 
+#include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <ranges>
@@ -124,20 +126,73 @@ TEST(ClusterRun, AFailureOnOneRankStopsEveryRankWithItsError) {
   }
 }
 
-TEST(ClusterRun, CheckpointsAreRefusedOnSeveralRanks) {
+TEST(ClusterRun, CheckpointsAreRefusedWithAGatheredSink) {
   LocalCluster cluster(2);
   std::vector<std::string> errors(2);
+  const std::string checkpoint = testing::temp_path("gathered_checkpoint");
   cluster.run_each([&](std::size_t r) {
     Flow flow("checkpointed");
-    flow.source("numbers", std::views::iota(0, 10)) >> flow.node("drop", [](int) {});
+    std::vector<int> kept;
+    flow.source("numbers", std::views::iota(0, 10)) >>
+        flow.node("keep", collect(kept), {.gathered = true});
     try {
-      flow.run({.checkpoint = {.path = testing::temp_path("ck")}, .cluster = cluster.rank(r)});
+      flow.run({.checkpoint = {.path = checkpoint}, .cluster = cluster.rank(r)});
     } catch (const FlowError& e) {
       errors[r] = e.what();
     }
   });
-  for (const auto& e : errors)
-    EXPECT_NE(e.find("checkpoint cannot be used on a cluster"), std::string::npos) << e;
+  for (const auto& e : errors) EXPECT_NE(e.find("gathered sink 'keep'"), std::string::npos) << e;
+}
+
+// Each rank keeps a checkpoint file of its own: after a failure on one rank fails the job,
+// the job run again resumes every rank from its own committed point, and the two runs
+// deliver every line, those committed once (at-least-once after the commit).
+TEST(ClusterRun, EachRankResumesFromItsOwnCheckpointAfterAFailedJob) {
+  std::string text;
+  for (int i = 0; i < 6000; ++i) text += "line " + std::to_string(i) + "\n";
+  const testing::TempFile input(text);
+  const std::string checkpoint = testing::temp_path("cluster_checkpoint");
+  LocalCluster cluster(2);
+  std::vector<std::map<std::string, int>> delivered(2);
+  std::vector<std::uint64_t> committed(2);
+  auto run = [&](std::size_t r, bool fail) {
+    Flow flow("resumed");
+    std::uint64_t seen = 0;
+    flow.source("lines", read_lines(input.path(), {.chunk_size = 256})) >>
+        flow.node("tag", [](std::string_view l) { return std::string(l); }) >>
+        flow.node("sink", [&, r, fail](const std::string& line) {
+          if (fail && r == 1 && ++seen == 2000) throw std::runtime_error("injected");
+          ++delivered[r][line];
+        });
+    return flow.run({.threads = 2,
+                     .batch_size = 50,
+                     .checkpoint = {.path = checkpoint, .interval = std::chrono::milliseconds(0)},
+                     .cluster = cluster.rank(r)});
+  };
+  cluster.run_each([&](std::size_t r) {
+    try {
+      run(r, true);
+      ADD_FAILURE() << "rank " << r << ": the job should fail";
+    } catch (const NodeError& e) {
+      EXPECT_EQ(e.rank(), 1u);
+      committed[r] = e.report().checkpoint.value().sources.at(0).committed.items;
+    }
+  });
+  EXPECT_LT(committed[1], 2000u) << "nothing committed at or after the failed item";
+  std::vector<RunReport> second(2);
+  cluster.run_each([&](std::size_t r) { second[r] = run(r, false); });
+  std::map<std::string, int> all;
+  for (std::size_t r = 0; r < 2; ++r) {
+    ASSERT_TRUE(second[r].resumed_from) << "rank " << r;
+    EXPECT_EQ(second[r].resumed_from->sources.at(0).committed.items, committed[r]);
+    for (const auto& [line, n] : delivered[r]) all[line] += n;
+  }
+  ASSERT_EQ(all.size(), 6000u) << "every line delivered";
+  for (const auto& [line, n] : all) EXPECT_GE(n, 1) << line;
+  for (std::size_t r = 0; r < 2; ++r)
+    EXPECT_TRUE(std::filesystem::exists(checkpoint + ".rank" + std::to_string(r) + "-of-2"));
+  for (std::size_t r = 0; r < 2; ++r)
+    std::filesystem::remove(checkpoint + ".rank" + std::to_string(r) + "-of-2");
 }
 
 }  // namespace

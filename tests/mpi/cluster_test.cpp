@@ -2,7 +2,12 @@
 // `mpirun -np 2` and `-np 4` (label mpi), and alone as one rank. Every rank runs every test in
 // the same order; each compares the cluster run with the same flow run in this process alone.
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
 
 #include <chrono>
 #include <cstdint>
@@ -271,6 +276,54 @@ TEST(Cluster, ItemsThatCannotCrossRanksAreRefusedBeforeTheRun) {
         << e.what();
     EXPECT_NE(std::string(e.what()).find("Opaque"), std::string::npos) << e.what();
   }
+}
+
+// Run twice by tests/mpi/kill_and_resume.sh (ctest mpi.sigkill_then_resume), with
+// AETHERFLOW_TEST_KILL_DIR holding the input: first with AETHERFLOW_TEST_KILL_AT set, when the
+// last rank SIGKILLs itself at that line of its share and mpirun ends the job; then without,
+// when every rank resumes from its own checkpoint, and rank 0 checks that the two runs wrote
+// every line of the input (those after a rank's last commit possibly twice: at-least-once).
+TEST(ClusterKill, AJobKilledMidwayResumesToTheWholeOutput) {
+  const char* dir = std::getenv("AETHERFLOW_TEST_KILL_DIR");
+  if (!dir) GTEST_SKIP() << "run by tests/mpi/kill_and_resume.sh";
+  const char* kill_at = std::getenv("AETHERFLOW_TEST_KILL_AT");
+  const std::string base = dir, input = base + "/input.txt";
+  const std::string output = fmt::format("{}/out.rank{}", base, rank());
+  const int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0) << output;
+  Flow flow("killed");
+  std::uint64_t seen = 0;
+  const std::uint64_t kill = kill_at ? std::strtoull(kill_at, nullptr, 10) : 0;
+  flow.source("lines", read_lines(input, {.chunk_size = 4096})) >>
+      flow.node("tag", [](std::string_view line) { return std::string(line) + "\n"; }) >>
+      flow.node("write", [&](const std::string& line) {
+        if (kill && rank() == ranks() - 1 && ++seen == kill) ::raise(SIGKILL);
+        ASSERT_EQ(::write(fd, line.data(), line.size()), static_cast<ssize_t>(line.size()));
+      });
+  const RunReport report = flow.run(
+      {.threads = 2,
+       .batch_size = 64,
+       .checkpoint = {.path = base + "/checkpoint", .interval = std::chrono::milliseconds(0)},
+       .cluster = cluster});
+  ::close(fd);
+  ASSERT_FALSE(kill) << "the last rank should have been killed";
+  ASSERT_TRUE(report.resumed_from) << "the job resumes from each rank's checkpoint";
+  barrier();
+  if (rank() != 0) return;
+  std::map<std::string, int> written;
+  for (std::size_t r = 0; r < ranks(); ++r) {
+    std::ifstream in(fmt::format("{}/out.rank{}", base, r));
+    for (std::string line; std::getline(in, line);) ++written[line];
+  }
+  std::ifstream in(input);
+  std::size_t lines = 0;
+  for (std::string line; std::getline(in, line); ++lines)
+    EXPECT_GE(written[line], 1) << "line " << lines << " missing";
+  EXPECT_EQ(written.size(), lines) << "no line the input lacks";
+  std::size_t twice = 0;
+  for (const auto& [line, n] : written) twice += n > 1 ? 1 : 0;
+  std::printf("%zu lines, all written; %zu written twice (after a rank's last commit)\n", lines,
+              twice);
 }
 
 long peak_rss_kb() {
