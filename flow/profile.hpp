@@ -54,6 +54,11 @@ struct NodeProfile {
   bool operator==(const NodeProfile&) const = default;
 };
 
+// On a cluster run's job profile (rank 0's, docs/distributed.md), threads are numbered
+// rank x kThreadsPerRank + worker, in ThreadProfile::index and TraceEvent::thread: the Chrome
+// trace gives each rank a pid of its own.
+inline constexpr std::uint32_t kThreadsPerRank = 1u << 16;
+
 struct ThreadProfile {
   std::size_t index = 0;  // worker slot in the run's task_arena
   std::uint64_t busy_ns = 0, idle_ns = 0;

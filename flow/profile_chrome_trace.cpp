@@ -29,22 +29,29 @@ std::string json_string(std::string_view s) {
 }  // namespace
 
 std::string to_chrome_trace(const Profile& p) {
+  // One process per rank of a cluster run's job (pid 1 for rank 0, alone or not).
+  const auto pid = [](std::size_t thread) { return 1 + thread / kThreadsPerRank; };
+  const auto tid = [](std::size_t thread) { return thread % kThreadsPerRank; };
+  std::size_t ranks = 1;
+  for (const auto& t : p.thread_profiles) ranks = std::max(ranks, pid(t.index));
   std::string out = "{\"traceEvents\":[\n";
-  out +=
-      fmt::format("{{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{{\"name\":{}}}}}",
-                  json_string("aetherflow flow " + p.flow));
+  for (std::size_t r = 0; r < ranks; ++r)
+    out += fmt::format(
+        "{}{{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":{},\"args\":{{\"name\":{}}}}}",
+        r ? ",\n" : "", r + 1,
+        json_string("aetherflow flow " + p.flow + (ranks > 1 ? fmt::format(", rank {}", r) : "")));
   for (const auto& t : p.thread_profiles)
     out += fmt::format(
-        ",\n{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":{},\"args\":{{\"name\":"
+        ",\n{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":{},\"tid\":{},\"args\":{{\"name\":"
         "\"worker {}\"}}}}",
-        t.index, t.index);
+        pid(t.index), tid(t.index), tid(t.index));
   auto slice = [&](std::string_view name, std::string_view category, std::uint32_t thread,
                    std::uint64_t start_ns, std::uint64_t duration_ns, std::string_view args) {
     out += fmt::format(
-        ",\n{{\"name\":{},\"cat\":{},\"ph\":\"X\",\"pid\":1,\"tid\":{},\"ts\":{:.3f},"
+        ",\n{{\"name\":{},\"cat\":{},\"ph\":\"X\",\"pid\":{},\"tid\":{},\"ts\":{:.3f},"
         "\"dur\":{:.3f},\"args\":{{{}}}}}",
-        json_string(name), json_string(category), thread, static_cast<double>(start_ns) / 1e3,
-        static_cast<double>(duration_ns) / 1e3, args);
+        json_string(name), json_string(category), pid(thread), tid(thread),
+        static_cast<double>(start_ns) / 1e3, static_cast<double>(duration_ns) / 1e3, args);
   };
   for (const auto& e : p.trace) {
     const NodeProfile& n = p.nodes[e.node];

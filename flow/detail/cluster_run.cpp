@@ -13,7 +13,9 @@
 #include <cereal/types/vector.hpp>
 
 #include <flow/detail/log.hpp>
+#include <flow/detail/profile_merge.hpp>
 #include <flow/detail/run/atomic_counts.hpp>
+#include <flow/profile.hpp>
 #include <flow/wire.hpp>
 
 // What a report carries from rank to rank (not its profile).
@@ -84,9 +86,10 @@ struct Ending {
   bool own = false;
   Failure failure;
   RunReport report;
+  std::string profile;  // the rank's profile as JSON (to_json), profiled runs only
   template <class A>
   void serialize(A& a) {
-    a(failed, own, failure, report);
+    a(failed, own, failure, report, profile);
   }
 };
 
@@ -366,6 +369,7 @@ RunReport ClusterRun::finish(RunReport mine, std::exception_ptr failure) {
   }
   Ending ending;
   ending.report = mine;
+  if (mine.profile) ending.profile = to_json(*mine.profile);
   if (failure) {
     try {
       std::rethrow_exception(failure);
@@ -385,9 +389,17 @@ RunReport ClusterRun::finish(RunReport mine, std::exception_ptr failure) {
   RunReport report = mine;
   if (rank_ == 0) {
     std::vector<RunReport> each;
-    for (auto& e : all) each.push_back(std::move(e.report));
+    std::vector<Profile> profiles;
+    for (auto& e : all) {
+      if (!e.profile.empty()) {
+        profiles.push_back(profile_from_json(e.profile));
+        e.report.profile = std::make_shared<const Profile>(profiles.back());
+      }
+      each.push_back(std::move(e.report));
+    }
     report = merge(std::move(each));
-    report.profile = mine.profile;  // rank 0's own: profiles do not cross ranks yet
+    if (!profiles.empty())
+      report.profile = std::make_shared<const Profile>(merge_profiles(profiles));
   }
   // The first rank that failed on its own, else (all told by another) the first that failed.
   const Ending* first = nullptr;

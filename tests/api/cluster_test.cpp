@@ -38,7 +38,8 @@ Counted count_numbers(std::uint64_t n, std::uint64_t keys, std::shared_ptr<Clust
   flow.source("numbers", std::views::iota(std::uint64_t{0}, n)) >> count >>
       fan_out(flow.node("keep", collect(c.counts), {.gathered = true}), top);
   top >> flow.node("best", collect(c.best), {.gathered = true});
-  c.report = flow.run({.threads = 2, .batch_size = 512, .cluster = std::move(cluster)});
+  c.report =
+      flow.run({.threads = 2, .batch_size = 512, .profile = true, .cluster = std::move(cluster)});
   std::sort(c.counts.begin(), c.counts.end());
   return c;
 }
@@ -64,6 +65,13 @@ TEST(ClusterRun, KeyedCountsAndTopKOnFourRanksEqualOneProcess) {
   EXPECT_EQ(count.sent, count.received);
   EXPECT_GT(count.sent, 250'000u) << "about 3 items in 4 belong to another rank";
   EXPECT_EQ(count.cancelled + count.failed, 0u);
+  // The job's profile: every rank's calls, each rank a process of the trace.
+  ASSERT_TRUE(job.profile);
+  EXPECT_EQ(job.profile->node("count").items_in, 400'000u);
+  EXPECT_EQ(job.profile->thread_profiles.size(), 8u);
+  EXPECT_NE(to_chrome_trace(*job.profile).find("\"pid\":4"), std::string::npos);
+  ASSERT_TRUE(job.per_rank[3].profile);
+  EXPECT_LT(job.per_rank[3].profile->node("count").items_in, 400'000u);
   // Each rank's row balances with what it sent and received.
   for (const RunReport& r : job.per_rank) {
     const NodeReport& c = r.node("count");

@@ -1,0 +1,105 @@
+#include <flow/detail/profile_merge.hpp>
+
+#include <algorithm>
+
+#include <flow/detail/advice.hpp>
+
+namespace aetherflow::detail {
+namespace {
+
+// The count and mean over every rank; the percentiles and maximum the worst rank's.
+void add_latency(LatencySummary& into, const LatencySummary& more) {
+  const std::uint64_t count = into.count + more.count;
+  if (count) into.mean_ns = (into.mean_ns * into.count + more.mean_ns * more.count) / count;
+  into.count = count;
+  into.p50_ns = std::max(into.p50_ns, more.p50_ns);
+  into.p90_ns = std::max(into.p90_ns, more.p90_ns);
+  into.p99_ns = std::max(into.p99_ns, more.p99_ns);
+  into.p999_ns = std::max(into.p999_ns, more.p999_ns);
+  into.max_ns = std::max(into.max_ns, more.max_ns);
+}
+
+// Cumulative counts at the same bounds (every rank's profiler uses the same ones).
+void add_buckets(std::vector<std::pair<double, std::uint64_t>>& into,
+                 const std::vector<std::pair<double, std::uint64_t>>& more) {
+  if (into.empty()) {
+    into = more;
+    return;
+  }
+  for (std::size_t b = 0; b < into.size() && b < more.size(); ++b) into[b].second += more[b].second;
+}
+
+void add_node(NodeProfile& into, const NodeProfile& more) {
+  into.calls += more.calls;
+  into.items_in += more.items_in;
+  into.items_out += more.items_out;
+  into.errors += more.errors;
+  into.busy_ns += more.busy_ns;
+  add_latency(into.call_latency, more.call_latency);
+  add_latency(into.queue_wait, more.queue_wait);
+  into.peak_concurrency += more.peak_concurrency;  // the ranks run at once
+  into.utilization += more.utilization;            // averaged below
+  into.resource_waits += more.resource_waits;
+  into.resource_wait_ns += more.resource_wait_ns;
+  add_buckets(into.call_buckets, more.call_buckets);
+  for (const auto& c : more.counters) {
+    const auto it = std::find_if(into.counters.begin(), into.counters.end(),
+                                 [&](const NodeCounter& x) { return x.name == c.name; });
+    if (it == into.counters.end())
+      into.counters.push_back(c);
+    else
+      it->value += c.value;
+  }
+  into.shards.insert(into.shards.end(), more.shards.begin(), more.shards.end());
+}
+
+}  // namespace
+
+Profile merge_profiles(const std::vector<Profile>& ranks) {
+  Profile job;
+  if (ranks.empty()) return job;
+  job.flow = ranks.front().flow;
+  for (const NodeProfile& n : ranks.front().nodes) {
+    NodeProfile empty;
+    empty.name = n.name;
+    empty.kind = n.kind;
+    empty.concurrency_limit = n.concurrency_limit;
+    empty.ordered = n.ordered;
+    empty.shared_resources = n.shared_resources;
+    job.nodes.push_back(std::move(empty));
+  }
+  for (std::size_t r = 0; r < ranks.size(); ++r) {
+    const Profile& p = ranks[r];
+    job.wall_ns = std::max(job.wall_ns, p.wall_ns);
+    job.threads += p.threads;
+    job.items += p.items;
+    job.errors += p.errors;
+    add_latency(job.end_to_end, p.end_to_end);
+    for (std::size_t i = 0; i < job.nodes.size() && i < p.nodes.size(); ++i)
+      add_node(job.nodes[i], p.nodes[i]);
+    const auto base = static_cast<std::uint32_t>(r * kThreadsPerRank);
+    for (ThreadProfile t : p.thread_profiles) {
+      t.index += base;
+      job.thread_profiles.push_back(t);
+    }
+    for (TraceEvent e : p.trace) {
+      e.thread += base;
+      job.trace.push_back(e);
+    }
+    job.trace_dropped += p.trace_dropped;
+  }
+  const double seconds = static_cast<double>(job.wall_ns) / 1e9;
+  job.items_per_second = seconds > 0 ? static_cast<double>(job.items) / seconds : 0;
+  std::uint64_t busy = 0;
+  for (const auto& n : job.nodes) busy += n.busy_ns;
+  for (auto& n : job.nodes) {
+    n.utilization /= static_cast<double>(ranks.size());
+    n.busy_share = busy ? static_cast<double>(n.busy_ns) / static_cast<double>(busy) : 0;
+    const std::uint64_t items = n.kind == "source" ? n.items_out : n.items_in;
+    n.per_item_ns = items ? n.busy_ns / items : 0;
+  }
+  advise(job);
+  return job;
+}
+
+}  // namespace aetherflow::detail

@@ -1,0 +1,16 @@
+#pragma once
+// The profile of a cluster run's whole job (docs/distributed.md), on rank 0, from every rank's
+// own: counts, busy time and the call histograms summed, latency summaries the worst rank's
+// (percentiles do not add up; the summed histograms, call_buckets, are exact), threads and
+// trace events kept with their rank (TraceEvent::thread = rank x kThreadsPerRank + worker, so
+// that the Chrome trace gives each rank a pid of its own), the advice made again on the sums.
+
+#include <vector>
+
+#include <flow/profile.hpp>
+
+namespace aetherflow::detail {
+
+Profile merge_profiles(const std::vector<Profile>& ranks);
+
+}  // namespace aetherflow::detail
