@@ -11,7 +11,7 @@ set -euo pipefail
 build=${1:-build/release}
 out=${2:-bench-results.md}
 repetitions=${3:-3}
-benches=${BENCHES:-light_chain heavy_chain fan_in granularity allocations streaming keyed contexts profiler}
+benches=${BENCHES:-light_chain heavy_chain fan_in granularity allocations streaming keyed contexts profiler mpi}
 
 {
   echo "# Benchmark results"
@@ -23,8 +23,12 @@ benches=${BENCHES:-light_chain heavy_chain fan_in granularity allocations stream
 } >"$out"
 
 for bench in $benches; do
+  [ -x "$build/bench/bench_$bench" ] || continue  # bench_mpi: builds with the mpi component
   printf '\n## %s\n\n| figure | measured | goal | |\n| --- | ---: | ---: | --- |\n' "$bench" >>"$out"
-  AETHERFLOW_BENCH_MARKDOWN="$(realpath "$out")" "$build/bench/bench_$bench" \
+  # bench_mpi runs on 2 ranks, fixed iterations (its own), under the tests' mpirun driver.
+  launch=()
+  [ "$bench" = mpi ] && launch=("$(dirname "$0")/../tests/mpi/mpirun.sh" 2 1200)
+  AETHERFLOW_BENCH_MARKDOWN="$(realpath "$out")" "${launch[@]}" "$build/bench/bench_$bench" \
     --benchmark_repetitions="$repetitions" --benchmark_report_aggregates_only=true
 done
 echo "run-benchmarks: wrote $out" >&2
