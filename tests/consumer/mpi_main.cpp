@@ -16,7 +16,6 @@ int main(int argc, char** argv) {
       flow.node("count", aetherflow::count_by([](int x) { return x % 7; })) >>
       flow.node("keep", aetherflow::collect(counts), {.gathered = true});
   const aetherflow::RunReport report = flow.run({.cluster = mpi.cluster()});
-  std::cout << "rank " << mpi.rank() << " of " << mpi.size() << ": " << counts.size()
-            << " keys\n";
+  std::cout << "rank " << mpi.rank() << " of " << mpi.size() << ": " << counts.size() << " keys\n";
   return counts.size() == 7 && report.node("count").in == 1000 ? 0 : 1;
 }
