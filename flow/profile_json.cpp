@@ -27,7 +27,8 @@ void serialize(Archive& a, NodeCounter& c) {
 }
 template <class Archive>
 void serialize(Archive& a, ShardLoad& s) {
-  a(cereal::make_nvp("keys", s.keys), cereal::make_nvp("items", s.items));
+  a(cereal::make_nvp("keys", s.keys), cereal::make_nvp("items", s.items),
+    cereal::make_nvp("rank", s.rank));
 }
 template <class Archive>
 void serialize(Archive& a, NodeProfile& n) {

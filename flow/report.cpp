@@ -24,6 +24,17 @@ std::uint64_t RunReport::source_items() const {
   return total;
 }
 
+std::string shard_label(const std::vector<ShardLoad>& shards, std::size_t index) {
+  const bool ranks =
+      std::any_of(shards.begin(), shards.end(), [](const ShardLoad& s) { return s.rank != 0; });
+  if (!ranks) return fmt::format("shard {}", index);
+  const std::uint32_t rank = shards[index].rank;
+  const auto before =
+      std::count_if(shards.begin(), shards.begin() + static_cast<std::ptrdiff_t>(index),
+                    [&](const ShardLoad& s) { return s.rank == rank; });
+  return fmt::format("rank {}'s shard {}", rank, before);
+}
+
 double largest_shard_share(const std::vector<ShardLoad>& shards) {
   std::uint64_t total = 0, largest = 0;
   for (const ShardLoad& s : shards) {

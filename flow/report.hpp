@@ -81,12 +81,16 @@ struct ItemCounts {
 struct ShardLoad {
   std::uint64_t keys = 0;
   std::uint64_t items = 0;
+  std::uint32_t rank = 0;  // cluster runs: the rank whose shard it is (the job's report lists all)
   bool operator==(const ShardLoad&) const = default;
 };
 
 // The largest shard's share of all shards' items (0 without items): 1/P when the keys spread
 // evenly, near 1 when one key takes most items.
 double largest_shard_share(const std::vector<ShardLoad>& shards);
+// How messages name shard `index` of `shards`: "shard 7", or where the shards are several
+// ranks' (a cluster run's job), "rank 2's shard 5", numbered within its rank.
+std::string shard_label(const std::vector<ShardLoad>& shards, std::size_t index);
 
 // One node's report: its name and kind, its items, and what else the run knows of it.
 struct NodeReport : ItemCounts {

@@ -43,11 +43,12 @@ std::string hot_shard_advice(const NodeProfile& n) {
       std::max_element(n.shards.begin(), n.shards.end(),
                        [](const ShardLoad& a, const ShardLoad& b) { return a.items < b.items; });
   return fmt::format(
-      "shard {} of keyed node '{}' aggregates {} of its items (an even spread gives each of its "
+      "{} of keyed node '{}' aggregates {} of its items (an even spread gives each of its "
       "{} shards {}): one key or a few take most items, and a shard's updates run one at a "
       "time; pre-aggregate before the node (count per batch), or spread the hot key over "
       "several (key by key and item % N, then combine the parts)",
-      hottest - n.shards.begin(), n.name, percent(largest_shard_share(n.shards)), n.shards.size(),
+      shard_label(n.shards, static_cast<std::size_t>(hottest - n.shards.begin())), n.name,
+      percent(largest_shard_share(n.shards)), n.shards.size(),
       percent(1.0 / static_cast<double>(n.shards.size())));
 }
 

@@ -34,7 +34,7 @@ void serialize(A& a, AdaptiveReport& r) {
 }
 template <class A>
 void serialize(A& a, ShardLoad& s) {
-  a(s.keys, s.items);
+  a(s.keys, s.items, s.rank);
 }
 template <class A>
 void serialize(A& a, NodeReport& n) {
@@ -190,7 +190,10 @@ RunReport merge(std::vector<RunReport> each) {
       sum.add(from);
       static_cast<ItemCounts&>(into) = sum.load();
       add_counters(into.counters, from.counters);
-      into.shards.insert(into.shards.end(), from.shards.begin(), from.shards.end());
+      for (ShardLoad shard : from.shards) {
+        shard.rank = static_cast<std::uint32_t>(r.rank);
+        into.shards.push_back(shard);
+      }
     }
   }
   job.per_rank = std::move(each);

@@ -49,9 +49,9 @@ void print_shards(std::ostream& os, const Nodes& nodes) {
     };
     fmt::print(os,
                "  shards of '{}': {}, {} keys (largest {:.0f}%), {} items (largest {:.0f}%, "
-               "shard {})\n",
+               "{})\n",
                n.name, n.shards.size(), keys, share(most_keys, keys), items,
-               share(n.shards[hottest].items, items), hottest);
+               share(n.shards[hottest].items, items), shard_label(n.shards, hottest));
   }
 }
 

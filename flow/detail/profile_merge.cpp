@@ -29,7 +29,7 @@ void add_buckets(std::vector<std::pair<double, std::uint64_t>>& into,
   for (std::size_t b = 0; b < into.size() && b < more.size(); ++b) into[b].second += more[b].second;
 }
 
-void add_node(NodeProfile& into, const NodeProfile& more) {
+void add_node(NodeProfile& into, const NodeProfile& more, std::uint32_t rank) {
   into.calls += more.calls;
   into.items_in += more.items_in;
   into.items_out += more.items_out;
@@ -50,7 +50,10 @@ void add_node(NodeProfile& into, const NodeProfile& more) {
     else
       it->value += c.value;
   }
-  into.shards.insert(into.shards.end(), more.shards.begin(), more.shards.end());
+  for (ShardLoad shard : more.shards) {
+    shard.rank = rank;
+    into.shards.push_back(shard);
+  }
 }
 
 }  // namespace
@@ -76,7 +79,7 @@ Profile merge_profiles(const std::vector<Profile>& ranks) {
     job.errors += p.errors;
     add_latency(job.end_to_end, p.end_to_end);
     for (std::size_t i = 0; i < job.nodes.size() && i < p.nodes.size(); ++i)
-      add_node(job.nodes[i], p.nodes[i]);
+      add_node(job.nodes[i], p.nodes[i], static_cast<std::uint32_t>(r));
     const auto base = static_cast<std::uint32_t>(r * kThreadsPerRank);
     for (ThreadProfile t : p.thread_profiles) {
       t.index += base;

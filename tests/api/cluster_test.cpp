@@ -65,6 +65,9 @@ TEST(ClusterRun, KeyedCountsAndTopKOnFourRanksEqualOneProcess) {
   EXPECT_EQ(count.sent, count.received);
   EXPECT_GT(count.sent, 250'000u) << "about 3 items in 4 belong to another rank";
   EXPECT_EQ(count.cancelled + count.failed, 0u);
+  ASSERT_FALSE(count.shards.empty());
+  EXPECT_EQ(count.shards.front().rank, 0u);
+  EXPECT_EQ(count.shards.back().rank, 3u) << "the job's shards are every rank's, in rank order";
   // The job's profile: every rank's calls, each rank a process of the trace.
   ASSERT_TRUE(job.profile);
   EXPECT_EQ(job.profile->node("count").items_in, 400'000u);

@@ -1,6 +1,7 @@
 // The job profile of a cluster run, from every rank's (flow/detail/profile_merge.hpp).
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include <flow/detail/profile_merge.hpp>
@@ -68,6 +69,29 @@ TEST(ProfileMerge, TheChromeTraceHasAProcessPerRank) {
   EXPECT_NE(trace.find("\"ph\":\"X\",\"pid\":2,\"tid\":1"), std::string::npos) << trace;
   const std::string alone = to_chrome_trace(rank_profile(10, 100, 1, 1000));
   EXPECT_EQ(alone.find("\"pid\":2"), std::string::npos) << "one process: pid 1 only";
+}
+
+}  // namespace
+}  // namespace aetherflow::detail
+
+namespace aetherflow::detail {
+namespace {
+
+TEST(ProfileMerge, TheAdviceNamesTheRankOfAHotShard) {
+  Profile a = rank_profile(1000, 4'000'000, 900, 10'000'000);
+  Profile b = rank_profile(1000, 4'000'000, 900, 10'000'000);
+  for (Profile* p : {&a, &b}) p->nodes[1].kind.assign("keyed");
+  a.nodes[1].shards = {{10, 100, 0}, {10, 100, 0}};
+  b.nodes[1].shards = {{10, 5000, 0}, {10, 100, 0}};  // each rank numbers its own from 0
+  const Profile job = merge_profiles({a, b});
+  ASSERT_EQ(job.nodes[1].shards.size(), 4u);
+  EXPECT_EQ(job.nodes[1].shards[2].rank, 1u);
+  EXPECT_EQ(shard_label(job.nodes[1].shards, 2), "rank 1's shard 0");
+  EXPECT_EQ(shard_label(a.nodes[1].shards, 1), "shard 1") << "one rank: no rank named";
+  bool named = false;
+  for (const auto& line : job.advice)
+    named = named || line.find("rank 1's shard 0 of keyed node 'work'") != std::string::npos;
+  EXPECT_TRUE(named) << fmt::format("{}", fmt::join(job.advice, "\n"));
 }
 
 }  // namespace
