@@ -68,7 +68,6 @@ void Exchange::send(std::size_t to, std::shared_ptr<Bytes> bytes, const Help& he
     }
     ++credits_->in_flight[to];
   }
-  bytes_sent_.fetch_add(bytes->size(), std::memory_order_relaxed);
   std::shared_ptr<const Bytes> sending = bytes;
   cluster_.send(to, channel_, std::move(sending),
                 [credits = credits_, to, spare = std::move(bytes),

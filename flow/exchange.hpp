@@ -80,7 +80,6 @@ class Exchange final : private Receiver {
   // Items in buffers not yet sent, and in messages received and not taken: what a stopped
   // run drops.
   std::uint64_t items_held() const;
-  std::uint64_t bytes_sent() const noexcept { return bytes_sent_.load(); }
 
  private:
   static constexpr std::size_t kHeader = 8;  // u32 kind (0: items, 1: end of stream), u32 items
@@ -121,7 +120,6 @@ class Exchange final : private Receiver {
   std::size_t ends_ = 0;       // other ranks whose end of stream arrived
   std::vector<bool> ended_;    // per rank
   std::size_t next_from_ = 0;  // take() starts there: no rank waits behind another
-  std::atomic<std::uint64_t> bytes_sent_{0};
 };
 
 }  // namespace aetherflow

@@ -158,17 +158,6 @@ std::vector<std::string> describe_plan(const FlowData& flow, const Plan& plan,
   return lines;
 }
 
-void add_counters(std::vector<NodeCounter>& into, const std::vector<NodeCounter>& more) {
-  for (const auto& c : more) {
-    const auto it = std::find_if(into.begin(), into.end(),
-                                 [&](const NodeCounter& x) { return x.name == c.name; });
-    if (it == into.end())
-      into.push_back(c);
-    else
-      it->value += c.value;
-  }
-}
-
 // The job's report from every rank's: counts summed, walls the longest, every rank's kept.
 RunReport merge(std::vector<RunReport> each) {
   RunReport job = each.front();
@@ -190,10 +179,7 @@ RunReport merge(std::vector<RunReport> each) {
       sum.add(from);
       static_cast<ItemCounts&>(into) = sum.load();
       add_counters(into.counters, from.counters);
-      for (ShardLoad shard : from.shards) {
-        shard.rank = static_cast<std::uint32_t>(r.rank);
-        into.shards.push_back(shard);
-      }
+      add_shards(into.shards, from.shards, static_cast<std::uint32_t>(r.rank));
     }
   }
   job.per_rank = std::move(each);
@@ -246,6 +232,11 @@ ClusterRun::ClusterRun(const FlowData& flow, const Plan& plan, const RunOptions&
                        RunState& state)
     : flow_(flow), plan_(plan), state_(state) {
   if (!options.cluster || options.cluster->size() <= 1) return;
+  if (static_cast<std::size_t>(options.cluster->max_channel()) < flow.nodes.size())
+    throw FlowError(flow.name,
+                    {fmt::format("a cluster run gives each node a channel, and the "
+                                 "transport carries {} channels for {} nodes",
+                                 options.cluster->max_channel() + 1, flow.nodes.size())});
   cluster_ = options.cluster;
   rank_ = cluster_->rank();
   ranks_ = cluster_->size();

@@ -42,21 +42,30 @@ void add_node(NodeProfile& into, const NodeProfile& more, std::uint32_t rank) {
   into.resource_waits += more.resource_waits;
   into.resource_wait_ns += more.resource_wait_ns;
   add_buckets(into.call_buckets, more.call_buckets);
-  for (const auto& c : more.counters) {
-    const auto it = std::find_if(into.counters.begin(), into.counters.end(),
-                                 [&](const NodeCounter& x) { return x.name == c.name; });
-    if (it == into.counters.end())
-      into.counters.push_back(c);
-    else
-      it->value += c.value;
-  }
-  for (ShardLoad shard : more.shards) {
-    shard.rank = rank;
-    into.shards.push_back(shard);
-  }
+  add_counters(into.counters, more.counters);
+  add_shards(into.shards, more.shards, rank);
 }
 
 }  // namespace
+
+void add_counters(std::vector<NodeCounter>& into, const std::vector<NodeCounter>& more) {
+  for (const auto& c : more) {
+    const auto it = std::find_if(into.begin(), into.end(),
+                                 [&](const NodeCounter& x) { return x.name == c.name; });
+    if (it == into.end())
+      into.push_back(c);
+    else
+      it->value += c.value;
+  }
+}
+
+void add_shards(std::vector<ShardLoad>& into, const std::vector<ShardLoad>& more,
+                std::uint32_t rank) {
+  for (ShardLoad shard : more) {
+    shard.rank = rank;
+    into.push_back(shard);
+  }
+}
 
 Profile merge_profiles(const std::vector<Profile>& ranks) {
   Profile job;

@@ -5,6 +5,7 @@
 // trace events kept with their rank (TraceEvent::thread = rank x kThreadsPerRank + worker, so
 // that the Chrome trace gives each rank a pid of its own), the advice made again on the sums.
 
+#include <cstdint>
 #include <vector>
 
 #include <flow/profile.hpp>
@@ -12,5 +13,11 @@
 namespace aetherflow::detail {
 
 Profile merge_profiles(const std::vector<Profile>& ranks);
+
+// What the job's report and profile both add up per node: counters by name, and one rank's
+// shards after the others', each marked with its rank.
+void add_counters(std::vector<NodeCounter>& into, const std::vector<NodeCounter>& more);
+void add_shards(std::vector<ShardLoad>& into, const std::vector<ShardLoad>& more,
+                std::uint32_t rank);
 
 }  // namespace aetherflow::detail
