@@ -169,6 +169,7 @@ class Run final : public RunControl {
     calls_.graph_built();
     sources_.activate();
     graph.wait_for_all();
+    state_.graph_drained();
     holders_.flush_held(graph);
     cluster_.gather_sinks(calls_, wiring_);
   }

@@ -137,6 +137,40 @@ TEST(ClusterRun, AFailureOnOneRankStopsEveryRankWithItsError) {
   }
 }
 
+// A source failing on one rank: that rank drains what the source made (its items are not
+// cancelled there) while the others stop at once, and every rank throws the source's error.
+TEST(ClusterRun, ASourceFailingOnOneRankFailsEveryRankAndDrainsWhatItMade) {
+  LocalCluster cluster(3);
+  std::vector<std::string> errors(3);
+  std::vector<std::uint64_t> items(3), sums(3), cancelled(3);
+  cluster.run_each([&](std::size_t r) {
+    Flow flow("failing_source");
+    std::uint64_t sum = 0;
+    flow.source("gen",
+                [r, i = 0]() mutable -> std::optional<int> {
+                  if (r == 1 && i == 5000) throw std::runtime_error("device lost");
+                  return i++;
+                },
+                {.on_ranks = OnRanks::each_rank}) >>
+        flow.node("add", [&sum](int x) { sum += static_cast<std::uint64_t>(x); });
+    try {
+      flow.run({.threads = 2, .batch_size = 64, .cluster = cluster.rank(r)});
+    } catch (const NodeError& e) {
+      errors[r] = e.what();
+      items[r] = e.item();
+      cancelled[r] = e.report().node("add").cancelled;
+    }
+    sums[r] = sum;
+  });
+  for (std::size_t r = 0; r < 3; ++r) {
+    EXPECT_NE(errors[r].find("rank 1: node 'gen' failed on item 5000"), std::string::npos)
+        << "rank " << r << ": " << errors[r];
+    EXPECT_EQ(items[r], 5000u);
+  }
+  EXPECT_EQ(cancelled[1], 0u);
+  EXPECT_EQ(sums[1], 5000u * 4999u / 2) << "rank 1 processed every item its source made";
+}
+
 TEST(ClusterRun, CheckpointsAreRefusedWithAGatheredSink) {
   LocalCluster cluster(2);
   std::vector<std::string> errors(2);

@@ -20,10 +20,32 @@ void RunState::stop_early(std::string reason, bool cancelled) {
   timer_.expire_all();
 }
 
+std::string RunState::failed_reason(const std::string& node) const {
+  return fmt::format("{}node '{}' failed", rank_ ? fmt::format("rank {}: ", *rank_) : "", node);
+}
+
 void RunState::fail(const std::string& node, std::uint64_t item, const std::string& what,
                     NodeError::Stage stage) {
-  stop_early(fmt::format("{}node '{}' failed", rank_ ? fmt::format("rank {}: ", *rank_) : "", node),
-             false);
+  stop_early(failed_reason(node), false);
+  record_failure(node, item, what, stage);
+}
+
+void RunState::fail_source(const std::string& node, std::uint64_t item, const std::string& what) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stop_reason_.empty()) stop_reason_ = failed_reason(node);
+    sources_stop_.store(true, std::memory_order_relaxed);
+  }
+  record_failure(node, item, what, NodeError::Stage::item);
+}
+
+void RunState::graph_drained() {
+  if (sources_stop_.load(std::memory_order_relaxed) && !stopping())
+    stop_early({}, false);  // the reason, the source's failure, is set already
+}
+
+void RunState::record_failure(const std::string& node, std::uint64_t item, const std::string& what,
+                              NodeError::Stage stage) {
   {
     std::lock_guard lock(mutex_);
     if (failure_) return;

@@ -30,6 +30,10 @@ class RunState {
   // cancelled. Node calls read it through CallContext::stop.
   const std::atomic<bool>& stop_flag() const noexcept { return stop_; }
   bool stopping() const noexcept { return stop_.load(std::memory_order_relaxed); }
+  // Whether the sources stop: the run stops, or a source failed (fail_source).
+  bool sources_stopping() const noexcept {
+    return stopping() || sources_stop_.load(std::memory_order_relaxed);
+  }
 
   // Stops the run early; calls waiting to retry wake up. The first reason is the one reported.
   void stop_early(std::string reason, bool cancelled);
@@ -38,6 +42,13 @@ class RunState {
   // `item`, with the exception being handled nested in it. The first failure is the one kept.
   void fail(const std::string& node, std::uint64_t item, const std::string& what,
             NodeError::Stage stage = NodeError::Stage::item);
+  // The same for a source's read error, but only the sources stop at once: what they emitted
+  // before the error is still processed, and the rest of the run stops once the graph has
+  // drained (graph_drained). So a source failing on item 500 delivers items 0 to 499.
+  void fail_source(const std::string& node, std::uint64_t item, const std::string& what);
+  // The graph ran dry: a source's failure stops the rest of the run now (held items are not
+  // flushed, as the output would be partial).
+  void graph_drained();
   // The first failure's NodeError (null: none).
   std::exception_ptr failure() const;
 
@@ -68,7 +79,13 @@ class RunState {
   }
 
  private:
+  std::string failed_reason(const std::string& node) const;
+  // Keeps the first failure, nesting the exception being handled, and tells it (tell_).
+  void record_failure(const std::string& node, std::uint64_t item, const std::string& what,
+                      NodeError::Stage stage);
+
   std::atomic<bool> stop_{false};
+  std::atomic<bool> sources_stop_{false};
   mutable std::mutex mutex_;         // guards the four below
   std::condition_variable stopped_;  // wakes blocking waits (sanitized builds)
   std::string stop_reason_;

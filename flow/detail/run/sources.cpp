@@ -72,22 +72,23 @@ Wired Sources::wire(GraphNodes& graph, const NodeRuntime& rt) {
     } handover{cursor.get(), calls_.calls_ended_marker()};
     Msg batch;
     std::uint64_t emitted = 0;
-    const bool stopped = state_.stopping();
+    const bool stopped = state_.sources_stopping();
     // RunOptions::max_items: the sample ends here, like the input would.
     const std::size_t size = gate.batch_size();
     const std::uint64_t max_items = settings_.options.max_items;
     const std::uint64_t left = max_items ? max_items - emitted_items : size;
     const std::uint64_t read_began = gate.times_calls() ? CallClock::now() : 0;
     if (!stopped && left > 0)
-      emitted = calls_.guarded(rt, {emitted_items}, [&](CallContext& ctx) {
+      emitted = calls_.guarded(rt, {emitted_items}, [&](CallContext&) {
         try {
           batch = cursor->next(std::min<std::uint64_t>(size, left), batches_);
-        } catch (...) {  // a read error: the run stops and drains, as for a failed item
-          ctx.failure = std::current_exception();
+        } catch (...) {  // a read error: the sources stop, and the run drains what they made
+          state_.fail_source(rt.node->name(), emitted_items, describe_current_exception());
         }
       });
     if (!batch) {
-      if (checkpointer_ && !stopped && left > 0) checkpointer_->exhausted(number);
+      // The end of its input, unless the source failed or the sources stopped before.
+      if (checkpointer_ && !state_.sources_stopping() && left > 0) checkpointer_->exhausted(number);
       fc.stop();
       return {};
     }
