@@ -87,6 +87,21 @@ class Cluster {
   // The ranks on this rank's machine, this one included: a run's threads default to its share
   // of the machine's cores.
   virtual std::size_t ranks_on_this_machine() const { return 1; }
+  // A thread of this rank waits on the transport (for a send to leave, for a message) from
+  // waiting_began() to waiting_ended(): a transport that polls may poll without pause
+  // meanwhile, as that thread leaves its core free. Waiting (below) pairs them.
+  virtual void waiting_began() {}
+  virtual void waiting_ended() {}
+  class Waiting {
+   public:
+    explicit Waiting(Cluster& cluster) : cluster_(cluster) { cluster_.waiting_began(); }
+    ~Waiting() { cluster_.waiting_ended(); }
+    Waiting(const Waiting&) = delete;
+    Waiting& operator=(const Waiting&) = delete;
+
+   private:
+    Cluster& cluster_;
+  };
 };
 
 // What a run on a cluster tells a node (RunStart::cluster): where it is, and the channel its

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 namespace aetherflow {
@@ -59,7 +60,9 @@ std::shared_ptr<Bytes> Exchange::take_buffer(Outgoing& o) {
 void Exchange::send(std::size_t to, std::shared_ptr<Bytes> bytes, const Help& help) {
   {
     std::unique_lock lock(credits_->mutex);
+    std::optional<Cluster::Waiting> waiting;
     while (credits_->in_flight[to] >= limits_.sends_in_flight && !stopping()) {
+      if (!waiting) waiting.emplace(cluster_);
       lock.unlock();
       if (help) help();
       lock.lock();
@@ -142,6 +145,7 @@ std::optional<Exchange::Message> Exchange::take(std::optional<std::size_t> from)
 }
 
 void Exchange::wait(std::chrono::milliseconds timeout, std::optional<std::size_t> from) {
+  const Cluster::Waiting waiting(cluster_);
   std::unique_lock lock(inbox_mutex_);
   arrived_.wait_for(lock, timeout, [&] {
     if (stopping()) return true;

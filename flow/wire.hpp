@@ -164,6 +164,34 @@ void wire_write(Bytes& out, const Values& values, const Indices& indices) {
   }
 }
 
+namespace detail {
+// The indices 0 to n - 1, without <ranges> in this header.
+struct AllIndices {
+  std::size_t n;
+  struct It {
+    std::size_t i;
+    std::size_t operator*() const { return i; }
+    It& operator++() { return ++i, *this; }
+    bool operator!=(const It& o) const { return i != o.i; }
+  };
+  It begin() const { return {0}; }
+  It end() const { return {n}; }
+};
+}  // namespace detail
+
+// Appends every item of `values` to `out`: raw items of a contiguous vector in one copy.
+template <class Values, class T = typename Values::value_type>
+requires Wireable<T>
+void wire_write(Bytes& out, const Values& values) {
+  if constexpr (WireRaw<T> && requires { values.data(); }) {
+    const std::size_t at = out.size();
+    out.resize(at + values.size() * sizeof(T));
+    if (!values.empty()) std::memcpy(out.data() + at, values.data(), values.size() * sizeof(T));
+  } else {
+    wire_write(out, values, detail::AllIndices{values.size()});
+  }
+}
+
 // Reads `count` items from `in` at `offset` onto `values`; views point into `in`. Returns the
 // offset after them. Error naming the type when the bytes end early.
 template <class Values, class T = typename Values::value_type>
@@ -239,19 +267,7 @@ class TypedWire final : public ItemWire {
       const BatchHandle merged(merge_by_slot<T>(parts));
       return write({&merged, 1}, out);
     }
-    const auto& values = batch_cast<T>(parts[0]).values;
-    struct All {
-      std::size_t n;
-      struct It {
-        std::size_t i;
-        std::size_t operator*() const { return i; }
-        It& operator++() { return ++i, *this; }
-        bool operator!=(const It& o) const { return i != o.i; }
-      };
-      It begin() const { return {0}; }
-      It end() const { return {n}; }
-    };
-    wire_write(out, values, All{values.size()});
+    wire_write(out, batch_cast<T>(parts[0]).values);
   }
   BatchHandle read(std::shared_ptr<const Bytes> in, std::size_t offset,
                    std::size_t count) const override {

@@ -3,6 +3,7 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -116,6 +117,10 @@ class MpiCluster final : public Cluster {
   std::size_t size() const override { return size_; }
   int max_channel() const override { return max_channel_; }
   std::size_t ranks_on_this_machine() const override { return local_; }
+  void waiting_began() override {
+    if (waiters_.fetch_add(1, std::memory_order_relaxed) == 0) wake_.notify_all();
+  }
+  void waiting_ended() override { waiters_.fetch_sub(1, std::memory_order_relaxed); }
 
   void send(std::size_t to, int channel, std::shared_ptr<const Bytes> bytes,
             std::function<void()> sent) override {
@@ -175,10 +180,17 @@ class MpiCluster final : public Cluster {
       busy |= receive();
       if (stopping && ops.empty() && gathers_.empty() && (sends_.empty() || give_up_sends()))
         return;
-      // Polling MPI costs a core while nothing happens, so the thread backs off; but a large
-      // message moves only while both sides call MPI, and a receiver's inbox frees up without
-      // telling: at most 5 us while sends are on their way, 50 us while channels are open
-      // (a run), 0.5 ms else.
+      // While a thread of the rank waits on the transport, its core is free: the thread
+      // polls on, yielding the core between rounds, as a large message moves only while both
+      // sides call MPI.
+      if (waiters_.load(std::memory_order_relaxed) > 0 && (!sends_.empty() || listening())) {
+        idle = std::chrono::microseconds(0);
+        std::this_thread::yield();
+        continue;
+      }
+      // Else polling MPI costs a core that the workers want, so the thread backs off (a
+      // receiver's inbox frees up without telling): at most 5 us while sends are on their way,
+      // 50 us while channels are open (a run), 0.5 ms else.
       const auto most = std::chrono::microseconds(!sends_.empty() ? 5 : listening() ? 50 : 500);
       idle = busy ? std::chrono::microseconds(0)
                   : std::min(most, std::max(std::chrono::microseconds(2), idle * 2));
@@ -297,6 +309,7 @@ class MpiCluster final : public Cluster {
   std::condition_variable wake_;
   std::deque<std::function<void()>> ops_;
   bool stopping_ = false;
+  std::atomic<int> waiters_{0};  // threads in Cluster::Waiting
   std::mutex receivers_mutex_;
   std::map<int, Receiver*> receivers_;
   // The thread's own.

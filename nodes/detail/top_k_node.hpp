@@ -150,11 +150,7 @@ class TopKNode final : public NodeImpl {
                            CallContext& ctx) const {
     if constexpr (Wireable<T>) {
       if (place_.rank != 0) {
-        exchange_->add(0, all.size(),
-                       [&](Bytes& bytes) {
-                         wire_write(bytes, all, std::views::iota(std::size_t{0}, all.size()));
-                       },
-                       {});
+        exchange_->add(0, all.size(), [&](Bytes& bytes) { wire_write(bytes, all); }, {});
         exchange_->end_stream({});
         ctx.counts.sent += all.size();
         return false;
