@@ -172,6 +172,12 @@ struct RunOptions {
   // larger batches amortise more overhead, smaller ones spread a few slow items over threads.
   std::size_t batch_size = 0;
   AutoBatchSize auto_batch_size = {};
+  // A source batch leaves when it is full or when its first item has waited this long, so
+  // that a live source's items do not wait for the items after them (docs/performance.md,
+  // "Latency"). It bounds generators, whose calls wait for their items; readers end their
+  // batches themselves when a read would block (read_lines on a pipe or standard input), and
+  // ranges never wait. Zero: batches leave full (or at the end of the input).
+  std::chrono::microseconds max_batch_delay{100};
   // Source batches in flight at once, per source (back-pressure). 0: four per thread.
   std::size_t max_batches_in_flight = 0;
   // Called with the run's progress from a source's thread, at most once per interval, and

@@ -62,13 +62,16 @@ void LineSource::Reader::next_chunk() {
   chunk_offset_ += complete_;
   valid_ = carry;
   while (true) {
-    valid_ += file_.read_fully(chunk->chars() + valid_, limit - valid_);
+    // On a pipe, what has arrived: a live stream's lines leave without waiting for a full
+    // chunk (RunOptions::max_batch_delay), since a batch ends with its chunk.
+    valid_ += file_.read_some(chunk->chars() + valid_, limit - valid_);
     const void* last = valid_ ? ::memrchr(chunk->chars(), '\n', valid_) : nullptr;
     if (last || file_.at_end()) {
       complete_ =
           last && !file_.at_end() ? static_cast<const char*>(last) - chunk->chars() + 1 : valid_;
       break;
     }
+    if (valid_ < limit) continue;           // a pipe's part of a line: read on
     if (limit >= options_.max_line_length)  // the chunk is full and holds no line end
       throw IoError(
           fmt::format("read_lines: line {} of '{}' is longer than max_line_length ({} bytes)",

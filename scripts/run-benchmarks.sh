@@ -11,7 +11,7 @@ set -euo pipefail
 build=${1:-build/release}
 out=${2:-bench-results.md}
 repetitions=${3:-3}
-benches=${BENCHES:-light_chain heavy_chain fan_in granularity allocations streaming keyed contexts profiler mpi}
+benches=${BENCHES:-light_chain heavy_chain fan_in granularity allocations streaming keyed contexts profiler latency mpi}
 
 {
   echo "# Benchmark results"

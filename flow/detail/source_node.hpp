@@ -6,6 +6,7 @@
 // calls may have effects), a reader can if its source says how (ResumableSource).
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -13,6 +14,7 @@
 #include <utility>
 
 #include <flow/detail/batch.hpp>
+#include <flow/detail/batch_delay.hpp>
 #include <flow/detail/node_impl.hpp>
 #include <flow/source.hpp>
 
@@ -103,16 +105,20 @@ class GeneratorSource final : public SourceNode<typename std::invoke_result_t<G&
   class Cursor final : public SourceCursor {
    public:
     explicit Cursor(const G& generator) : generator_(generator) {}
+    void bound_batch_delay(std::chrono::nanoseconds bound) override { delay_ = BatchDelay(bound); }
     BatchHandle next(std::size_t max_items, BatchPool& pool) override {
       auto b = pool.take<T>(max_items);
       this->read_or_defer(
           [&] {
+            if (delay_.bounded()) delay_.batch_began();
             while (!done_ && b->values.size() < max_items) {
               std::optional<T> item = generator_();
-              if (item)
-                b->values.push_back(std::move(*item));
-              else
+              if (!item) {
                 done_ = true;
+                break;
+              }
+              b->values.push_back(std::move(*item));
+              if (delay_.bounded() && delay_.item_added(b->values.size())) break;
             }
           },
           [&] { return b->values.size(); });
@@ -124,6 +130,7 @@ class GeneratorSource final : public SourceNode<typename std::invoke_result_t<G&
    private:
     G generator_;
     bool done_ = false;
+    BatchDelay delay_{std::chrono::nanoseconds(0)};
   };
 
   G generator_;

@@ -98,10 +98,18 @@ InputFile::~InputFile() {
 }
 
 std::size_t InputFile::read_fully(char* out, std::size_t n) {
+  return read(out, n, false);
+}
+
+std::size_t InputFile::read_some(char* out, std::size_t n) {
+  return read(out, n, !size_);
+}
+
+std::size_t InputFile::read(char* out, std::size_t n, bool stop_when_some) {
   if (end_)
     n = static_cast<std::size_t>(std::min<std::uint64_t>(n, *end_ - std::min(*end_, offset_)));
   std::size_t done = 0;
-  while (done < n && !at_end_) {
+  while (done < n && !at_end_ && !(stop_when_some && done > 0)) {
     const ssize_t got = ::read(fd_, out + done, n - done);
     if (got < 0) {
       if (errno == EINTR) continue;

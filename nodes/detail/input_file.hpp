@@ -31,6 +31,9 @@ class InputFile {
   // Reads until `n` bytes or the end of the input; returns the bytes read. IoError naming the
   // path and byte offset on a read error.
   std::size_t read_fully(char* out, std::size_t n);
+  // The same on a regular file; on a pipe or terminal, returns once a read got some bytes:
+  // what a live stream has sent so far, without waiting for `n` of them.
+  std::size_t read_some(char* out, std::size_t n);
   bool at_end() const noexcept { return at_end_; }
   std::uint64_t offset() const noexcept { return offset_; }             // bytes read so far
   std::optional<std::uint64_t> size() const noexcept { return size_; }  // regular files only
@@ -40,6 +43,7 @@ class InputFile {
   std::uint64_t line_start_at_or_after(std::uint64_t x);
 
  private:
+  std::size_t read(char* out, std::size_t n, bool stop_when_some);
   void seek(std::uint64_t start);
   void take_share(Shard shard, const ItemBoundary& boundary, std::uint64_t& start);
 

@@ -6,10 +6,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -128,6 +132,40 @@ TEST(ReadLines, ReadsStandardInputFromDash) {
   ::dup2(saved, STDIN_FILENO);
   ::close(saved);
   EXPECT_EQ(lines, (Lines{"from", "stdin"}));
+}
+
+// A live stream on a pipe: lines leave as they arrive, not when a chunk fills or the pipe
+// closes. The writer waits (a latch, not a timer) for the sink to have the first two lines
+// before it writes the last and closes.
+TEST(ReadLines, APipesLinesLeaveAsTheyArriveBeforeThePipeCloses) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  std::mutex mutex;
+  std::condition_variable arrived;
+  Lines got;
+  std::thread runner([&] {
+    Flow flow("pipe");
+    flow.source("read", read_lines("/dev/fd/" + std::to_string(fds[0]))) >>
+        flow.node("sink", [&](std::string_view line) {
+          const std::lock_guard lock(mutex);
+          got.emplace_back(line);
+          arrived.notify_all();
+        });
+    flow.run({.threads = 2});
+  });
+  ASSERT_EQ(::write(fds[1], "one\ntwo\n", 8), 8);
+  bool both_before_close = false;
+  {
+    std::unique_lock lock(mutex);
+    both_before_close =
+        arrived.wait_for(lock, std::chrono::seconds(60), [&] { return got.size() == 2; });
+  }
+  ASSERT_EQ(::write(fds[1], "three\n", 6), 6);
+  ::close(fds[1]);
+  runner.join();
+  ::close(fds[0]);
+  EXPECT_TRUE(both_before_close);
+  EXPECT_EQ(got, (Lines{"one", "two", "three"}));
 }
 
 TEST(ReadLines, ReportsProgressInBytesWithTheTotal) {

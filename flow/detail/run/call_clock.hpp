@@ -24,8 +24,16 @@ struct CallClock {
   // Nanoseconds per tick; the first call measures it (about 200 us of spinning).
   static double ns_per_tick() noexcept;
   static std::uint64_t ns(std::uint64_t ticks) noexcept {
-    static const double rate = ns_per_tick();
-    return static_cast<std::uint64_t>(static_cast<double>(ticks) * rate);
+    return static_cast<std::uint64_t>(static_cast<double>(ticks) * rate());
+  }
+  static std::uint64_t ticks(std::uint64_t ns) noexcept {
+    return static_cast<std::uint64_t>(static_cast<double>(ns) / rate());
+  }
+
+ private:
+  static double rate() noexcept {
+    static const double measured = ns_per_tick();
+    return measured;
   }
 };
 
