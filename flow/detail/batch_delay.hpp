@@ -47,8 +47,7 @@ class BatchDelay {
       average_ = took;
       return true;
     }
-    const bool paused =
-        took > kPauseFactor * average_ && took >= static_cast<double>(pause_floor_);
+    const bool paused = took > kPauseFactor * average_ && took >= static_cast<double>(pause_floor_);
     average_ += (took - average_) / 8;
     if (held > 1 && paused) return true;
     return static_cast<double>(now - first_) + average_ >= static_cast<double>(bound_);

@@ -4,12 +4,14 @@
 #include <sstream>
 #include <string>
 #include <utility>
+#include <variant>
 
 #include <fmt/format.h>
 #include <cereal/archives/binary.hpp>
 #include <cereal/types/chrono.hpp>
 #include <cereal/types/optional.hpp>
 #include <cereal/types/string.hpp>
+#include <cereal/types/variant.hpp>
 #include <cereal/types/vector.hpp>
 
 #include <flow/detail/log.hpp>
@@ -79,6 +81,18 @@ struct Failure {
     return NodeError(node, item, what, static_cast<NodeError::Stage>(stage), rank);
   }
 };
+
+// A stop asked of one rank (its stop token, its deadline): every rank cancels, with its reason.
+struct Stop {
+  std::string reason;  // names the rank: "rank 1: stop requested"
+  template <class A>
+  void serialize(A& a) {
+    a(reason);
+  }
+};
+
+// What the control channel carries.
+using ControlMessage = std::variant<Failure, Stop>;
 
 // How a rank's run ended: its failure if it failed (`own`: on this rank, not told by another).
 struct Ending {
@@ -188,16 +202,20 @@ RunReport merge(std::vector<RunReport> each) {
 
 }  // namespace
 
-// The control channel: another rank's failure stops this rank's run.
+// The control channel: another rank's failure, or a stop asked of it, stops this rank's run.
 class ClusterRun::Control final : public Receiver {
  public:
   explicit Control(RunState& state) : state_(state) {}
   bool has_room() const override { return true; }
   void deliver(std::size_t, Bytes bytes) override {
     try {
-      state_.fail_remote(decode<Failure>(bytes).error());
+      const auto message = decode<ControlMessage>(bytes);
+      if (const auto* failure = std::get_if<Failure>(&message))
+        state_.fail_remote(failure->error());
+      else
+        state_.cancel(std::get<Stop>(message).reason);
     } catch (const std::exception& e) {
-      log().error("a failure another rank told of could not be read: {}", e.what());
+      log().error("what another rank told of could not be read: {}", e.what());
     }
   }
 
@@ -337,14 +355,29 @@ void ClusterRun::gather_sinks(Calls& calls, const Wiring& wiring) {
 }
 
 void ClusterRun::tell_others(const NodeError& error) {
-  Failure failure = failure_of(error, rank_);
-  auto bytes = std::make_shared<const Bytes>(encode(failure));
+  ControlMessage failure = failure_of(error, rank_);
+  tell_others(encode(failure));
+}
+
+void ClusterRun::tell_others(Bytes message) {
+  auto bytes = std::make_shared<const Bytes>(std::move(message));
   for (std::size_t r = 0; r < ranks_; ++r)
     if (r != rank_) cluster_->send(r, kControlChannel, bytes, {});
 }
 
 void ClusterRun::failed_here(const NodeError& error) {
   if (cluster_) tell_others(error);
+}
+
+void ClusterRun::cancel(const std::string& reason) {
+  if (!cluster_) {
+    state_.cancel(reason);
+    return;
+  }
+  ControlMessage stop = Stop{fmt::format("rank {}: {}", rank_, reason)};
+  // Only a stop of this rank's own: not the deadline's action, which a stop (maybe another
+  // rank's) runs at once, nor a second stop.
+  if (state_.cancel(std::get<Stop>(stop).reason)) tell_others(encode(stop));
 }
 
 RunReport ClusterRun::finish(RunReport mine, std::exception_ptr failure) {

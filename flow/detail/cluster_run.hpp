@@ -4,7 +4,8 @@
 //   - each source's share of its input (share_of, flow/cluster.hpp), each node's ClusterPlace;
 //   - start(): the ranks compare their plans, every channel being open, so that no message
 //     is sent before every rank listens (Cluster::open);
-//   - a failure on this rank is told to the others at once, which stop and drain;
+//   - a failure on this rank is told to the others at once, which stop and drain; so is a
+//     stop asked of this rank (its stop token, its deadline), and every rank cancels;
 //   - gathered sinks: on ranks other than 0 a sender stands in for the sink (replacement());
 //     after the graph, rank 0 consumes every other rank's items, rank by rank;
 //   - finish(): the ranks gather how each ended and its report; rank 0's report holds the
@@ -55,6 +56,9 @@ class ClusterRun {
   // The run failed here with `error` before it could record it (a source that could not
   // open): the other ranks are told.
   void failed_here(const NodeError& error);
+  // A stop asked of this rank (RunOptions::stop, the deadline) cancels the run here, and on a
+  // cluster every rank's, each with the reason naming this rank.
+  void cancel(const std::string& reason);
   // Every rank's ending and report. Rank 0 gets the whole job's report, the others their
   // own; if any rank failed, throws its NodeError (the lowest such rank's), with the report.
   RunReport finish(RunReport mine, std::exception_ptr failure);
@@ -64,6 +68,7 @@ class ClusterRun {
   class GatherSender;
 
   void tell_others(const NodeError& error);
+  void tell_others(Bytes message);
 
   const FlowData& flow_;
   const Plan& plan_;

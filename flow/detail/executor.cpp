@@ -86,8 +86,9 @@ class Run final : public RunControl {
     oneapi::tbb::task_arena arena(static_cast<int>(threads_));
     if (options_.deadline.count() > 0)
       state_.timer().at(state_.start() + options_.deadline, [this] {
-        state_.cancel(fmt::format("deadline of {} passed", duration_text(static_cast<std::uint64_t>(
-                                                               options_.deadline.count()))));
+        cluster_.cancel(
+            fmt::format("deadline of {} passed",
+                        duration_text(static_cast<std::uint64_t>(options_.deadline.count()))));
       });
     for (auto id : plan_.order)
       flow_.nodes[id].impl->begin_run({threads_, options_.batch_size, cluster_.place(id)});
@@ -95,7 +96,8 @@ class Run final : public RunControl {
     std::exception_ptr failure;
     try {
       // Registered inside the try: a stop already requested cancels the run at once.
-      const std::stop_callback on_stop(options_.stop, [this] { state_.cancel("stop requested"); });
+      const std::stop_callback on_stop(options_.stop,
+                                       [this] { cluster_.cancel("stop requested"); });
       arena.execute([this] { build_and_wait(); });
     } catch (NodeError& e) {
       failure = failed_outside_calls(e);

@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <ranges>
+#include <stop_token>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +23,7 @@
 namespace aetherflow {
 namespace {
 
+using namespace std::chrono_literals;
 using testing::LocalCluster;
 using Pair = std::pair<std::uint64_t, std::uint64_t>;
 
@@ -169,6 +172,39 @@ TEST(ClusterRun, ASourceFailingOnOneRankFailsEveryRankAndDrainsWhatItMade) {
   }
   EXPECT_EQ(cancelled[1], 0u);
   EXPECT_EQ(sums[1], 5000u * 4999u / 2) << "rank 1 processed every item its source made";
+}
+
+// A stop asked of one rank (its stop token) cancels every rank: without it, the others'
+// endless sources would run until their deadline, which names another rank.
+TEST(ClusterRun, AStopOnOneRankCancelsEveryRank) {
+  LocalCluster cluster(3);
+  std::vector<RunReport> reports(3);
+  std::stop_source stop;
+  cluster.run_each([&](std::size_t r) {
+    Flow flow("endless");
+    flow.source("gen", [i = 0]() mutable -> std::optional<int> { return i++ % 1000; },
+                {.on_ranks = OnRanks::each_rank}) >>
+        flow.node("seen",
+                  [&stop, r, n = 0](int x) mutable {
+                    if (r == 1 && ++n == 5000) stop.request_stop();
+                    return x;
+                  },
+                  {.concurrency = serial}) >>
+        flow.node("count", count_by([](int x) { return x % 100; })) >>
+        flow.node("drop", [](std::pair<int, std::uint64_t>) {});
+    RunOptions options{.threads = 2, .batch_size = 64, .cluster = cluster.rank(r)};
+    if (r == 1) options.stop = stop.get_token();
+    options.deadline = 60s;  // a bound on the test if the stop does not reach every rank
+    reports[r] = flow.run(options);
+  });
+  for (std::size_t r = 0; r < 3; ++r) {
+    EXPECT_TRUE(reports[r].cancelled) << "rank " << r;
+    EXPECT_EQ(reports[r].stop_reason, "rank 1: stop requested") << "rank " << r;
+    const RunReport& mine = r == 0 ? reports[0].per_rank[0] : reports[r];
+    EXPECT_EQ(mine.node("seen").in, mine.node("gen").out) << "rank " << r;
+  }
+  EXPECT_GE(reports[0].per_rank[1].node("seen").in, 5000u);
+  EXPECT_TRUE(reports[0].cancelled) << "the job's report";
 }
 
 TEST(ClusterRun, CheckpointsAreRefusedWithAGatheredSink) {

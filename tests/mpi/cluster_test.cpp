@@ -14,7 +14,9 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <ranges>
+#include <stop_token>
 #include <string>
 #include <utility>
 #include <vector>
@@ -235,6 +237,30 @@ TEST(Cluster, AFailingNodeOnOneRankFailsEveryRank) {
     EXPECT_NE(std::string(e.what()).find("bad item"), std::string::npos) << e.what();
     std::printf("rank %zu: the failure reached this rank's run() in %.3f s\n", rank(), seconds);
   }
+}
+
+// A stop asked of the last rank cancels the whole job: every rank's endless source stops, and
+// every rank's report names the rank the stop was asked of. The deadline bounds the test.
+TEST(Cluster, AStopOnOneRankCancelsEveryRank) {
+  const std::size_t stopping = ranks() - 1;
+  std::stop_source stop;
+  Flow flow("endless");
+  flow.source("gen", [i = 0]() mutable -> std::optional<int> { return i++ % 1000; },
+              {.on_ranks = OnRanks::each_rank}) >>
+      flow.node("seen",
+                [&, n = 0](int x) mutable {
+                  if (rank() == stopping && ++n == 5000) stop.request_stop();
+                  return x;
+                },
+                {.concurrency = serial}) >>
+      flow.node("count", count_by([](int x) { return x % 100; })) >>
+      flow.node("drop", [](std::pair<int, std::uint64_t>) {});
+  RunOptions options{.batch_size = 64, .deadline = std::chrono::seconds(60), .cluster = cluster};
+  if (rank() == stopping) options.stop = stop.get_token();
+  const RunReport report = flow.run(options);
+  EXPECT_TRUE(report.cancelled);
+  EXPECT_EQ(report.stop_reason, ranks() > 1 ? fmt::format("rank {}: stop requested", stopping)
+                                            : std::string("stop requested"));
 }
 
 TEST(Cluster, DifferentFlowsOnDifferentRanksAreRefused) {

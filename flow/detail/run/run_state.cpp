@@ -7,17 +7,20 @@
 
 namespace aetherflow::detail {
 
-void RunState::stop_early(std::string reason, bool cancelled) {
+bool RunState::stop_early(std::string reason, bool cancelled) {
+  bool first = false;
   {
     std::lock_guard lock(mutex_);  // also so that a blocked wait() cannot miss the stop
     if (stop_reason_.empty()) {
       stop_reason_ = std::move(reason);
       cancelled_ = cancelled;
+      first = true;
     }
     stop_.store(true, std::memory_order_relaxed);
   }
   stopped_.notify_all();
-  timer_.expire_all();
+  timer_.expire_all();  // the deadline's action too: it finds the run stopped already
+  return first;
 }
 
 std::string RunState::failed_reason(const std::string& node) const {

@@ -35,9 +35,10 @@ class RunState {
     return stopping() || sources_stop_.load(std::memory_order_relaxed);
   }
 
-  // Stops the run early; calls waiting to retry wake up. The first reason is the one reported.
-  void stop_early(std::string reason, bool cancelled);
-  void cancel(std::string reason) { stop_early(std::move(reason), true); }
+  // Stops the run early; calls waiting to retry wake up. The first reason is the one reported:
+  // true if it is this one.
+  bool stop_early(std::string reason, bool cancelled);
+  bool cancel(std::string reason) { return stop_early(std::move(reason), true); }
   // Inside a catch block: the run stops, and it ends by throwing a NodeError naming `node` and
   // `item`, with the exception being handled nested in it. The first failure is the one kept.
   void fail(const std::string& node, std::uint64_t item, const std::string& what,
