@@ -194,6 +194,15 @@ struct RunOptions {
   std::stop_token stop = {};
   // Cancels the run once it has run this long; zero: no deadline.
   std::chrono::nanoseconds deadline{0};
+  // Ends the run gracefully when stop is requested: the sources stop as if their input ended
+  // there, what they emitted is processed and what nodes hold is flushed, the last
+  // checkpoint commits all of it (a resume reads on), and the report's stop_reason says so.
+  // Nothing is cancelled: RunReport::cancelled stays false.
+  std::stop_token drain = {};
+  // While the run goes, SIGINT and SIGTERM drain it (as `drain` does; stop_reason "SIGTERM
+  // received: drained"), and a second signal cancels it at once (as `stop`). The handlers there
+  // were before are restored when the run ends. docs/errors.md, "Stopping on a signal".
+  bool stop_on_signals = false;
   // Write checkpoints, and resume from them: every source must be resumable (flow/source.hpp).
   CheckpointOptions checkpoint = {};
   // Each source ends after this many items, as if its input ended there: a run on a sample of

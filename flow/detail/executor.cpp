@@ -29,6 +29,7 @@
 #include <flow/detail/run/run_state.hpp>
 #include <flow/detail/run/sources.hpp>
 #include <flow/detail/run/wiring.hpp>
+#include <flow/detail/signal_watch.hpp>
 #include <flow/errors.hpp>
 
 namespace aetherflow::detail {
@@ -98,6 +99,16 @@ class Run final : public RunControl {
       // Registered inside the try: a stop already requested cancels the run at once.
       const std::stop_callback on_stop(options_.stop,
                                        [this] { cluster_.cancel("stop requested"); });
+      const std::stop_callback on_drain(options_.drain,
+                                        [this] { state_.drain("drain requested"); });
+      std::optional<SignalWatch> signals;
+      if (options_.stop_on_signals)
+        signals.emplace([this](int signal, int count) {
+          if (count == 1)
+            state_.drain(fmt::format("{} received: drained", SignalWatch::name(signal)));
+          else
+            cluster_.cancel(fmt::format("{} received again: cancelled", SignalWatch::name(signal)));
+        });
       arena.execute([this] { build_and_wait(); });
     } catch (NodeError& e) {
       failure = failed_outside_calls(e);

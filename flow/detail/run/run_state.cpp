@@ -10,10 +10,11 @@ namespace aetherflow::detail {
 bool RunState::stop_early(std::string reason, bool cancelled) {
   bool first = false;
   {
-    std::lock_guard lock(mutex_);  // also so that a blocked wait() cannot miss the stop
-    if (stop_reason_.empty()) {
+    std::lock_guard lock(mutex_);            // also so that a blocked wait() cannot miss the stop
+    if (stop_reason_.empty() || drained_) {  // a drain gives way: this stop is sooner
       stop_reason_ = std::move(reason);
       cancelled_ = cancelled;
+      drained_ = false;
       first = true;
     }
     stop_.store(true, std::memory_order_relaxed);
@@ -42,8 +43,18 @@ void RunState::fail_source(const std::string& node, std::uint64_t item, const st
   record_failure(node, item, what, NodeError::Stage::item);
 }
 
+bool RunState::drain(std::string reason) {
+  std::lock_guard lock(mutex_);
+  sources_stop_.store(true, std::memory_order_relaxed);
+  if (!stop_reason_.empty()) return false;
+  stop_reason_ = std::move(reason);
+  drained_ = true;
+  return true;
+}
+
 void RunState::graph_drained() {
-  if (sources_stop_.load(std::memory_order_relaxed) && !stopping())
+  // Not after drain(), whose held items are flushed as at the end of the input.
+  if (!stopping() && failure())
     stop_early({}, false);  // the reason, the source's failure, is set already
 }
 

@@ -30,15 +30,20 @@ class RunState {
   // cancelled. Node calls read it through CallContext::stop.
   const std::atomic<bool>& stop_flag() const noexcept { return stop_; }
   bool stopping() const noexcept { return stop_.load(std::memory_order_relaxed); }
-  // Whether the sources stop: the run stops, or a source failed (fail_source).
+  // Whether the sources stop: the run stops, a source failed (fail_source), or drain().
   bool sources_stopping() const noexcept {
     return stopping() || sources_stop_.load(std::memory_order_relaxed);
   }
 
-  // Stops the run early; calls waiting to retry wake up. The first reason is the one reported:
-  // true if it is this one.
+  // Stops the run early; calls waiting to retry wake up. The first reason is the one reported
+  // (but for a drain's, which a stop replaces): true if it is this one.
   bool stop_early(std::string reason, bool cancelled);
   bool cancel(std::string reason) { return stop_early(std::move(reason), true); }
+  // Stops the sources as if their input ended here: what they emitted is still processed, and
+  // held items are flushed, as at the end of the input; the last checkpoint commits all of it
+  // without marking a source finished, so a resume reads on. Not a cancellation: the report's
+  // stop_reason is `reason`, and nothing is counted cancelled. True if it is the first stop.
+  bool drain(std::string reason);
   // Inside a catch block: the run stops, and it ends by throwing a NodeError naming `node` and
   // `item`, with the exception being handled nested in it. The first failure is the one kept.
   void fail(const std::string& node, std::uint64_t item, const std::string& what,
@@ -87,10 +92,11 @@ class RunState {
 
   std::atomic<bool> stop_{false};
   std::atomic<bool> sources_stop_{false};
-  mutable std::mutex mutex_;         // guards the four below
+  mutable std::mutex mutex_;         // guards the five below
   std::condition_variable stopped_;  // wakes blocking waits (sanitized builds)
   std::string stop_reason_;
   bool cancelled_ = false;
+  bool drained_ = false;  // stop_reason_ is drain()'s
   std::exception_ptr failure_;
   std::optional<std::size_t> rank_;
   std::function<void(const NodeError&)> tell_;
