@@ -18,7 +18,9 @@
 //   flow.source("countdown", Countdown{10});
 //
 // open() runs when a run starts, before any data moves: it is where a file that cannot be
-// opened is reported. A reader may end a batch early (return true with the batch not full).
+// opened is reported. A reader may end a batch early (return true with the batch not full),
+// or return true with nothing when it has nothing yet (a followed file, after waiting a
+// little for more): it is asked again, unless the run is stopping its sources.
 
 #include <concepts>
 #include <cstddef>

@@ -1,6 +1,8 @@
 #include <nodes/read_lines.hpp>
 
+#include <algorithm>
 #include <cstring>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -20,18 +22,32 @@ LineSource::Reader::Reader(const LineSource& source, ResumePoint from, Shard sha
       options_(source.options_),
       pool_(source.pool_),
       chunk_offset_(file_.offset()),
-      lines_(from.items) {}
+      lines_(from.items),
+      follow_(source.options_.follow && file_.size()) {
+  if (follow_ && shard.count > 1)
+    throw Error(fmt::format(
+        "read_lines('{}'): a followed file cannot be split between ranks, as it grows: give the "
+        "source on_ranks = OnRanks::rank_zero",
+        source.path_));
+}
 
 SourcePosition LineSource::Reader::position() const {
+  if (follow_) return {chunk_offset_ + pos_, std::nullopt};  // it grows: no total
   return {chunk_offset_ + pos_, file_.size()};
 }
 
 bool LineSource::Reader::fill(SourceBatch<std::string_view>& batch) {
   while (!batch.full()) {
     if (pos_ == complete_) {
-      if (file_.at_end() && pos_ == valid_) return false;  // every line emitted
       if (!batch.empty()) return true;  // a batch never spans two chunks: see keep_alive
-      next_chunk();
+      if (file_.at_end()) {
+        if (!follow_) {
+          if (pos_ == valid_) return false;  // every line emitted
+        } else if (!followed_on()) {
+          return true;  // nothing new yet: the run asks again, unless it is stopping
+        }
+      }
+      if (pos_ == complete_) next_chunk();
       continue;
     }
     if (batch.empty()) batch.keep_alive(chunk_);
@@ -66,16 +82,23 @@ void LineSource::Reader::next_chunk() {
     // chunk (RunOptions::max_batch_delay), since a batch ends with its chunk.
     valid_ += file_.read_some(chunk->chars() + valid_, limit - valid_);
     const void* last = valid_ ? ::memrchr(chunk->chars(), '\n', valid_) : nullptr;
-    if (last || file_.at_end()) {
-      complete_ =
-          last && !file_.at_end() ? static_cast<const char*>(last) - chunk->chars() + 1 : valid_;
+    const bool ended = file_.at_end() && !follow_;  // a followed file's last line may grow
+    if (last || ended) {
+      complete_ = last && !ended ? static_cast<const char*>(last) - chunk->chars() + 1 : valid_;
       break;
     }
-    if (valid_ < limit) continue;           // a pipe's part of a line: read on
-    if (limit >= options_.max_line_length)  // the chunk is full and holds no line end
-      throw IoError(
+    const auto too_long = [&] {
+      return IoError(
           fmt::format("read_lines: line {} of '{}' is longer than max_line_length ({} bytes)",
                       lines_ + 1, file_.path(), options_.max_line_length));
+    };
+    if (file_.at_end()) {  // followed: a part of a line so far, kept for when it is complete
+      if (valid_ >= options_.max_line_length) throw too_long();
+      complete_ = 0;
+      break;
+    }
+    if (valid_ < limit) continue;                             // a pipe's part of a line
+    if (limit >= options_.max_line_length) throw too_long();  // a full chunk, no line end
     limit = std::min(limit * 2, options_.max_line_length);
     auto bigger = std::make_shared<Buffer>(pool_->acquire(limit));
     std::memcpy(bigger->chars(), chunk->chars(), valid_);
@@ -83,6 +106,33 @@ void LineSource::Reader::next_chunk() {
   }
   chunk_ = std::move(chunk);
   pos_ = 0;
+}
+
+// At the end of a followed file: true once there is more to read, in this file or in the one
+// that replaced it at the path; false after a short wait without any.
+bool LineSource::Reader::followed_on() {
+  switch (file_.follow_change()) {
+    case detail::InputFile::Change::grown:
+      idle_ = std::chrono::milliseconds(1);
+      return true;
+    case detail::InputFile::Change::rotated:
+      if (valid_ > complete_) {  // the old file's last line had no '\n': it is complete now
+        complete_ = valid_;
+        return true;
+      }
+      if (file_.reopen()) {
+        chunk_offset_ = 0;
+        pos_ = complete_ = valid_ = 0;
+        idle_ = std::chrono::milliseconds(1);
+        return true;
+      }
+      break;
+    case detail::InputFile::Change::none:
+      break;
+  }
+  std::this_thread::sleep_for(idle_);
+  idle_ = std::min(idle_ * 2, std::chrono::milliseconds(64));
+  return false;
 }
 
 }  // namespace aetherflow

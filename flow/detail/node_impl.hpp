@@ -113,9 +113,16 @@ class SourceCursor {
   virtual BatchHandle next(std::size_t max_items, BatchPool& pool) = 0;
   // How far the source is through its input, for progress reports.
   virtual SourcePosition position() const { return {}; }
-  // RunOptions::max_batch_delay, set before the first next(): a source whose reads wait for
-  // their items (a generator) ends a batch early to keep to it (batch_delay.hpp).
-  virtual void bound_batch_delay(std::chrono::nanoseconds) {}
+  // What the run tells the cursor before its first next().
+  struct Settings {
+    // RunOptions::max_batch_delay: a source whose reads wait for their items (a generator)
+    // ends a batch early to keep to it (batch_delay.hpp).
+    std::chrono::nanoseconds max_batch_delay{0};
+    // Set once the sources stop: a reader that found nothing new yet (a followed file) is
+    // not asked again.
+    const std::atomic<bool>* sources_stop = nullptr;
+  };
+  virtual void configure(const Settings&) {}
 
  protected:
   // Runs `read`, which adds items to the batch under way (`added()` of them so far). When it

@@ -6,6 +6,7 @@
 // calls may have effects), a reader can if its source says how (ResumableSource).
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <limits>
 #include <memory>
@@ -105,7 +106,9 @@ class GeneratorSource final : public SourceNode<typename std::invoke_result_t<G&
   class Cursor final : public SourceCursor {
    public:
     explicit Cursor(const G& generator) : generator_(generator) {}
-    void bound_batch_delay(std::chrono::nanoseconds bound) override { delay_ = BatchDelay(bound); }
+    void configure(const Settings& settings) override {
+      delay_ = BatchDelay(settings.max_batch_delay);
+    }
     BatchHandle next(std::size_t max_items, BatchPool& pool) override {
       auto b = pool.take<T>(max_items);
       this->read_or_defer(
@@ -160,12 +163,15 @@ class ReaderSource final : public SourceNode<typename S::item_type> {
   class Cursor final : public SourceCursor {
    public:
     explicit Cursor(Reader reader) : reader_(std::move(reader)) {}
+    void configure(const Settings& settings) override { stop_ = settings.sources_stop; }
     BatchHandle next(std::size_t max_items, BatchPool& pool) override {
       auto b = pool.take<T>(max_items);
       SourceBatch<T> batch(*b, max_items);
+      // A reader that returns true with nothing has nothing yet (a followed file waited a
+      // little): it is asked again, unless the sources stop meanwhile.
       this->read_or_defer(
           [&] {
-            while (batch.empty() && !done_) done_ = !reader_.fill(batch);
+            while (batch.empty() && !done_ && !stopping()) done_ = !reader_.fill(batch);
           },
           [&] { return batch.size(); });
       if (batch.empty()) return {};
@@ -179,8 +185,11 @@ class ReaderSource final : public SourceNode<typename S::item_type> {
     }
 
    private:
+    bool stopping() const noexcept { return stop_ && stop_->load(std::memory_order_relaxed); }
+
     Reader reader_;
     bool done_ = false;
+    const std::atomic<bool>* stop_ = nullptr;
   };
 
   S source_;

@@ -97,6 +97,41 @@ InputFile::~InputFile() {
   if (fd_ >= 0 && owns_fd_) ::close(fd_);
 }
 
+InputFile::Change InputFile::follow_change() {
+  struct stat mine {};
+  if (::fstat(fd_, &mine) != 0)
+    throw IoError(fmt::format("{}: cannot follow '{}': {}", who_, path_, std::strerror(errno)));
+  const auto size = static_cast<std::uint64_t>(mine.st_size);
+  if (size < offset_)
+    throw IoError(fmt::format(
+        "{}: '{}' was truncated while followed: it has {} bytes, and {} were read (its lines "
+        "would be lost or read twice)",
+        who_, path_, size, offset_));
+  size_ = size;
+  if (size > offset_) {
+    at_end_ = false;
+    return Change::grown;
+  }
+  struct stat named {};
+  if (::stat(path_.c_str(), &named) == 0 &&
+      (named.st_ino != mine.st_ino || named.st_dev != mine.st_dev))
+    return Change::rotated;
+  return Change::none;
+}
+
+bool InputFile::reopen() {
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return false;  // renamed away again: the next look finds the new one
+    throw IoError(fmt::format("{}: cannot open '{}': {}", who_, path_, std::strerror(errno)));
+  }
+  ::close(std::exchange(fd_, fd));
+  offset_ = 0;
+  at_end_ = false;
+  size_ = 0;
+  return true;
+}
+
 std::size_t InputFile::read_fully(char* out, std::size_t n) {
   return read(out, n, false);
 }

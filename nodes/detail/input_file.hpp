@@ -42,6 +42,15 @@ class InputFile {
   // where a line starts. Reads with pread, leaving the offset where it is.
   std::uint64_t line_start_at_or_after(std::uint64_t x);
 
+  // Following a regular file at its end (LineOptions::follow, like tail -F): what changed
+  // since. `grown`: more to read (at_end() is false again); `rotated`: nothing more here, and
+  // the path names another file now (the old one renamed away); IoError naming the path if
+  // the file got shorter than what was read (truncated).
+  enum class Change { none, grown, rotated };
+  Change follow_change();
+  // Reads the file now at the path, from its start. False if there is none any more.
+  bool reopen();
+
  private:
   std::size_t read(char* out, std::size_t n, bool stop_when_some);
   void seek(std::uint64_t start);

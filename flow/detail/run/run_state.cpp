@@ -18,6 +18,7 @@ bool RunState::stop_early(std::string reason, bool cancelled) {
       first = true;
     }
     stop_.store(true, std::memory_order_relaxed);
+    sources_stop_.store(true, std::memory_order_relaxed);
   }
   stopped_.notify_all();
   timer_.expire_all();  // the deadline's action too: it finds the run stopped already

@@ -31,9 +31,8 @@ class RunState {
   const std::atomic<bool>& stop_flag() const noexcept { return stop_; }
   bool stopping() const noexcept { return stop_.load(std::memory_order_relaxed); }
   // Whether the sources stop: the run stops, a source failed (fail_source), or drain().
-  bool sources_stopping() const noexcept {
-    return stopping() || sources_stop_.load(std::memory_order_relaxed);
-  }
+  bool sources_stopping() const noexcept { return sources_stop_.load(std::memory_order_relaxed); }
+  const std::atomic<bool>& sources_stop_flag() const noexcept { return sources_stop_; }
 
   // Stops the run early; calls waiting to retry wake up. The first reason is the one reported
   // (but for a drain's, which a stop replaces): true if it is this one.

@@ -59,7 +59,7 @@ Wired Sources::wire(GraphNodes& graph, const NodeRuntime& rt) {
     std::throw_with_nested(NodeError(rt.node->name(), start.items, describe_current_exception(),
                                      NodeError::Stage::open));
   }
-  cursor->bound_batch_delay(settings_.options.max_batch_delay);
+  cursor->configure({settings_.options.max_batch_delay, &state_.sources_stop_flag()});
   auto body = [this, &rt, &gate, &published, cursor, number, start, seq = std::uint64_t{0},
                emitted_items = std::uint64_t{0}](oneapi::tbb::flow_control& fc) mutable -> Msg {
     // oneTBB runs a source's body one call at a time, on any thread.
