@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <mutex>
@@ -17,12 +18,15 @@ namespace {
 constexpr int kSignals[] = {SIGINT, SIGTERM};
 constexpr unsigned char kQuit = 0;  // written by the last watch to go: the thread ends
 
-int signal_pipe = -1;  // the write end, read by the handler
+// The write end, read by the handler on whichever thread the signal lands: a lock-free
+// atomic, which a handler may read.
+std::atomic<int> signal_pipe{-1};
+static_assert(std::atomic<int>::is_always_lock_free);
 
 extern "C" void on_signal(int signal) {
   const int saved = errno;  // a handler must leave errno as it found it
   const auto byte = static_cast<unsigned char>(signal);
-  [[maybe_unused]] const ssize_t written = ::write(signal_pipe, &byte, 1);
+  [[maybe_unused]] const ssize_t written = ::write(signal_pipe.load(), &byte, 1);
   errno = saved;
 }
 
@@ -51,7 +55,7 @@ class SignalDispatcher {
       if (!watches_.empty()) return;
       for (std::size_t i = 0; i < std::size(kSignals); ++i)
         ::sigaction(kSignals[i], &before_[i], nullptr);
-      signal_pipe = -1;
+      signal_pipe.store(-1);
       [[maybe_unused]] const ssize_t written = ::write(fds_[1], &kQuit, 1);
       ending = std::move(thread_);
       fds[0] = fds_[0];
@@ -68,7 +72,7 @@ class SignalDispatcher {
   void start() {
     if (::pipe2(fds_, O_CLOEXEC) != 0)
       throw std::system_error(errno, std::generic_category(), "stop_on_signals: pipe");
-    signal_pipe = fds_[1];
+    signal_pipe.store(fds_[1]);
     struct sigaction action = {};
     action.sa_handler = on_signal;
     ::sigemptyset(&action.sa_mask);

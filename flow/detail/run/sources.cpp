@@ -94,19 +94,21 @@ Wired Sources::wire(GraphNodes& graph, const NodeRuntime& rt) {
       return {};
     }
     const SourcePosition position = cursor->position();
-    batch->token =
-        gate.token(seq, emitted_items, batch->slots.size(), std::move(batch->keep), emitted);
+    const std::size_t items = batch->slots.size();
+    batch->token = gate.token(seq, emitted_items, items, std::move(batch->keep), emitted);
     if (gate.times_calls())  // the read is the batch's first call
       batch->token->add_call(CallClock::ns(CallClock::now() - read_began));
-    emitted_items += batch->slots.size();
+    emitted_items += items;
     if (checkpointer_)
       checkpointer_->emitted(number, {position.bytes, start.items + emitted_items});
     batch->seq = seq++;
+    // Hands the batch over to the graph (tsan.hpp): its contents are not read after this, as
+    // a node may already be filtering it in place.
     Calls::prepare_outputs(rt, {&batch, 1}, emitted);
     ItemCounts sent;
-    sent.out = batch->slots.size();
+    sent.out = items;
     rt.counts->add(sent);
-    published.publish(batch->slots.size(), position);
+    published.publish(items, position);
     progress_.maybe_report();
     return batch;
   };
