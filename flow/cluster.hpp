@@ -92,6 +92,11 @@ class Cluster {
   // meanwhile, as that thread leaves its core free. Waiting (below) pairs them.
   virtual void waiting_began() {}
   virtual void waiting_ended() {}
+  // The number of the run starting on this cluster: every rank runs the same runs in the same
+  // order, so it numbers the same run alike on every rank. A run's control messages carry it,
+  // and a message another rank's previous run left on its way is known for what it is.
+  std::uint64_t next_run() noexcept { return ++runs_; }
+
   class Waiting {
    public:
     explicit Waiting(Cluster& cluster) : cluster_(cluster) { cluster_.waiting_began(); }
@@ -102,6 +107,9 @@ class Cluster {
    private:
     Cluster& cluster_;
   };
+
+ private:
+  std::uint64_t runs_ = 0;
 };
 
 // What a run on a cluster tells a node (RunStart::cluster): where it is, and the channel its

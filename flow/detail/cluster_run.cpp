@@ -91,8 +91,15 @@ struct Stop {
   }
 };
 
-// What the control channel carries.
-using ControlMessage = std::variant<Failure, Stop>;
+// What the control channel carries: a failure or a stop, of the run numbered `run`.
+struct ControlMessage {
+  std::uint64_t run = 0;  // Cluster::next_run()
+  std::variant<Failure, Stop> what;
+  template <class A>
+  void serialize(A& a) {
+    a(run, what);
+  }
+};
 
 // How a rank's run ended: its failure if it failed (`own`: on this rank, not told by another).
 struct Ending {
@@ -203,17 +210,22 @@ RunReport merge(std::vector<RunReport> each) {
 }  // namespace
 
 // The control channel: another rank's failure, or a stop asked of it, stops this rank's run.
+// A message of another run (one that rank's previous run sent as it ended) is dropped.
 class ClusterRun::Control final : public Receiver {
  public:
-  explicit Control(RunState& state) : state_(state) {}
+  Control(RunState& state, std::uint64_t run) : state_(state), run_(run) {}
   bool has_room() const override { return true; }
-  void deliver(std::size_t, Bytes bytes) override {
+  void deliver(std::size_t from, Bytes bytes) override {
     try {
       const auto message = decode<ControlMessage>(bytes);
-      if (const auto* failure = std::get_if<Failure>(&message))
+      if (message.run != run_) {
+        log().debug("run {}: dropped what rank {} told of its run {}", run_, from, message.run);
+        return;
+      }
+      if (const auto* failure = std::get_if<Failure>(&message.what))
         state_.fail_remote(failure->error());
       else
-        state_.cancel(std::get<Stop>(message).reason);
+        state_.cancel(std::get<Stop>(message.what).reason);
     } catch (const std::exception& e) {
       log().error("what another rank told of could not be read: {}", e.what());
     }
@@ -221,6 +233,7 @@ class ClusterRun::Control final : public Receiver {
 
  private:
   RunState& state_;
+  std::uint64_t run_;
 };
 
 // On ranks other than 0, a gathered sink's place in the graph: it sends its items to rank 0,
@@ -260,7 +273,8 @@ ClusterRun::ClusterRun(const FlowData& flow, const Plan& plan, const RunOptions&
   ranks_ = cluster_->size();
   state_.set_rank(rank_);
   state_.on_local_failure([this](const NodeError& e) { tell_others(e); });
-  control_ = std::make_unique<Control>(state_);
+  run_ = cluster_->next_run();
+  control_ = std::make_unique<Control>(state_, run_);
   cluster_->open(kControlChannel, *control_);
   gathered_.resize(flow.nodes.size());
   senders_.resize(flow.nodes.size());
@@ -355,7 +369,7 @@ void ClusterRun::gather_sinks(Calls& calls, const Wiring& wiring) {
 }
 
 void ClusterRun::tell_others(const NodeError& error) {
-  ControlMessage failure = failure_of(error, rank_);
+  ControlMessage failure{run_, failure_of(error, rank_)};
   tell_others(encode(failure));
 }
 
@@ -374,10 +388,10 @@ void ClusterRun::cancel(const std::string& reason) {
     state_.cancel(reason);
     return;
   }
-  ControlMessage stop = Stop{fmt::format("rank {}: {}", rank_, reason)};
+  ControlMessage stop{run_, Stop{fmt::format("rank {}: {}", rank_, reason)}};
   // Only a stop of this rank's own: not the deadline's action, which a stop (maybe another
   // rank's) runs at once, nor a second stop.
-  if (state_.cancel(std::get<Stop>(stop).reason)) tell_others(encode(stop));
+  if (state_.cancel(std::get<Stop>(stop.what).reason)) tell_others(encode(stop));
 }
 
 RunReport ClusterRun::finish(RunReport mine, std::exception_ptr failure) {

@@ -12,6 +12,7 @@
 //     whole job, and every rank throws the first rank's failure.
 
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -75,6 +76,7 @@ class ClusterRun {
   RunState& state_;
   std::shared_ptr<Cluster> cluster_;  // null: inactive
   std::size_t rank_ = 0, ranks_ = 1;
+  std::uint64_t run_ = 0;  // Cluster::next_run(): what the control messages carry
   std::unique_ptr<Control> control_;
   std::vector<std::unique_ptr<Exchange>> gathered_;       // per node id: gathered sinks only
   std::vector<std::shared_ptr<const NodeImpl>> senders_;  // per node id, ranks other than 0

@@ -207,6 +207,40 @@ TEST(ClusterRun, AStopOnOneRankCancelsEveryRank) {
   EXPECT_TRUE(reports[0].cancelled) << "the job's report";
 }
 
+// A stop told as a run ends may still be on its way when the next run starts: it is that
+// run's, not the next one's, which runs whole.
+TEST(ClusterRun, AStopLeftOnItsWayByOneRunDoesNotStopTheNext) {
+  LocalCluster cluster(3);
+  std::vector<RunReport> first(3), second(3);
+  cluster.hold(true);
+  cluster.run_each([&](std::size_t r) {
+    std::stop_source stop;
+    if (r == 1) stop.request_stop();  // told to the others, and held on its way
+    Flow one("first");
+    one.source("numbers", std::views::iota(0, 1000), {.on_ranks = OnRanks::each_rank}) >>
+        one.node("sink", [](int) {});
+    first[r] = one.run({.threads = 2, .stop = stop.get_token(), .cluster = cluster.rank(r)});
+    Flow two("second");
+    two.source("numbers", std::views::iota(0, 1000), {.on_ranks = OnRanks::each_rank}) >>
+        two.node(
+            "sink",
+            [&cluster, r, n = 0](int) mutable {
+              if (r == 0 && ++n == 1) {  // the second run is under way: let the stop arrive now
+                cluster.hold(false);
+                cluster.wait_delivered();
+              }
+            },
+            {.concurrency = serial});
+    second[r] = two.run({.threads = 2, .cluster = cluster.rank(r)});
+  });
+  EXPECT_TRUE(first[1].cancelled);
+  for (std::size_t r = 0; r < 3; ++r) {
+    EXPECT_FALSE(second[r].cancelled) << "rank " << r << ": " << second[r].stop_reason;
+    const RunReport& mine = r == 0 ? second[0].per_rank[0] : second[r];
+    EXPECT_EQ(mine.node("sink").in, 1000u) << "rank " << r;
+  }
+}
+
 TEST(ClusterRun, CheckpointsAreRefusedWithAGatheredSink) {
   LocalCluster cluster(2);
   std::vector<std::string> errors(2);

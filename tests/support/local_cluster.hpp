@@ -43,6 +43,23 @@ class LocalCluster {
   std::shared_ptr<Cluster> rank(std::size_t r) const { return ranks_[r]; }
   std::size_t size() const { return ranks_.size(); }
 
+  // While held, messages wait on their way (all_gather does not): a message sent as one run
+  // ends can then reach the next run, as a slow network may let it.
+  void hold(bool held) {
+    const std::lock_guard lock(hub_->mutex);
+    hub_->holding = held;
+  }
+  // Waits until every message sent so far was delivered (or dropped).
+  void wait_delivered() const {
+    for (;;) {
+      {
+        const std::lock_guard lock(hub_->mutex);
+        if (hub_->queue.empty()) return;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  }
+
   // Runs body(rank) on a thread per rank; returns when every one has.
   void run_each(const std::function<void(std::size_t)>& body) const {
     std::vector<std::thread> threads;
@@ -63,6 +80,7 @@ class LocalCluster {
     const std::size_t size;
     std::mutex mutex;  // guards everything below
     bool stopping = false;
+    bool holding = false;
     std::vector<std::map<int, Receiver*>> receivers;  // per rank
     std::deque<Message> queue;
     // all_gather: the round's bytes per rank, how many have arrived, the round number.
@@ -81,7 +99,7 @@ class LocalCluster {
           const std::lock_guard lock(mutex);
           if (stopping) return;
           std::vector<std::pair<std::size_t, int>> blocked;  // (from, channel) held back
-          for (auto it = queue.begin(); it != queue.end();) {
+          for (auto it = queue.begin(); it != queue.end() && !holding;) {
             const auto key = std::pair{it->from * 1'000'003 + it->to, it->channel};
             if (std::find(blocked.begin(), blocked.end(), key) != blocked.end()) {
               ++it;
