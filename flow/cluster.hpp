@@ -120,6 +120,9 @@ struct ClusterPlace {
   std::size_t ranks = 1;
   int channel = 0;  // this node's, in this run
   const std::atomic<bool>* stop = nullptr;
+  // Cluster::next_run(): the messages of this node's channel carry it, and what another run
+  // left on its way is dropped.
+  std::uint64_t run = 0;
 };
 
 // Which ranks run a source (NodeOptions::on_ranks); unset: `split` for ranges and for sources

@@ -10,9 +10,16 @@ namespace {
 
 enum Kind : std::uint32_t { kItems = 0, kEnd = 1 };
 
-void write_header(Bytes& bytes, Kind kind, std::size_t items) {
-  const std::uint32_t header[2] = {kind, static_cast<std::uint32_t>(items)};
-  std::memcpy(bytes.data(), header, sizeof header);
+struct Header {
+  std::uint32_t kind = kItems;
+  std::uint32_t items = 0;
+  std::uint64_t run = 0;
+};
+static_assert(sizeof(Header) == 16);
+
+void write_header(Bytes& bytes, Kind kind, std::size_t items, std::uint64_t run) {
+  const Header header{kind, static_cast<std::uint32_t>(items), run};
+  std::memcpy(bytes.data(), &header, sizeof header);
 }
 
 }  // namespace
@@ -23,6 +30,7 @@ Exchange::Exchange(const ClusterPlace& place, ExchangeLimits limits)
       ranks_(place.ranks),
       channel_(place.channel),
       stop_(place.stop),
+      run_(place.run),
       limits_(limits),
       out_(std::make_unique<Outgoing[]>(place.ranks)),
       credits_(std::make_shared<Credits>()),
@@ -51,7 +59,7 @@ std::shared_ptr<Bytes> Exchange::take_buffer(Outgoing& o) {
   }
   if (!full) full = std::make_shared<Bytes>();
   full->swap(o.bytes);
-  write_header(*full, kItems, o.items);
+  write_header(*full, kItems, o.items, run_);
   o.bytes.clear();
   o.items = 0;
   return full;
@@ -100,7 +108,7 @@ void Exchange::end_stream(const Help& help) {
   for (std::size_t to = 0; to < ranks_; ++to) {
     if (to == rank_) continue;
     auto end = std::make_shared<Bytes>(kHeader);
-    write_header(*end, kEnd, 0);
+    write_header(*end, kEnd, 0, run_);
     send(to, std::move(end), help);
   }
 }
@@ -111,16 +119,17 @@ bool Exchange::has_room() const {
 }
 
 void Exchange::deliver(std::size_t from, Bytes bytes) {
-  std::uint32_t header[2] = {kItems, 0};
-  if (bytes.size() >= kHeader) std::memcpy(header, bytes.data(), sizeof header);
+  Header header;
+  if (bytes.size() >= kHeader) std::memcpy(&header, bytes.data(), sizeof header);
+  if (header.run != run_) return;  // what a previous run on this channel left on its way
   {
     const std::lock_guard lock(inbox_mutex_);
-    if (header[0] == kEnd) {
+    if (header.kind == kEnd) {
       if (!ended_[from]) ++ends_;
       ended_[from] = true;
     } else {
       inbox_[from].push_back(
-          {from, std::make_shared<const Bytes>(std::move(bytes)), kHeader, header[1]});
+          {from, std::make_shared<const Bytes>(std::move(bytes)), kHeader, header.items});
       ++inbox_size_;
     }
   }

@@ -82,7 +82,8 @@ class Exchange final : private Receiver {
   std::uint64_t items_held() const;
 
  private:
-  static constexpr std::size_t kHeader = 8;  // u32 kind (0: items, 1: end of stream), u32 items
+  // u32 kind (0: items, 1: end of stream), u32 items, u64 the run (ClusterPlace::run)
+  static constexpr std::size_t kHeader = 16;
   struct alignas(64) Outgoing {
     std::mutex mutex;
     Bytes bytes;
@@ -110,6 +111,7 @@ class Exchange final : private Receiver {
   const std::size_t rank_, ranks_;
   const int channel_;
   const std::atomic<bool>* stop_;
+  const std::uint64_t run_;
   const ExchangeLimits limits_;
   std::unique_ptr<Outgoing[]> out_;
   std::shared_ptr<Credits> credits_;

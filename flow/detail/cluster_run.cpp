@@ -300,7 +300,7 @@ std::size_t ClusterRun::ranks_on_this_machine() const {
 
 ClusterPlace ClusterRun::place(std::size_t node) const {
   if (!cluster_) return {};
-  return {cluster_.get(), rank_, ranks_, static_cast<int>(1 + node), &state_.stop_flag()};
+  return {cluster_.get(), rank_, ranks_, static_cast<int>(1 + node), &state_.stop_flag(), run_};
 }
 
 const NodeImpl* ClusterRun::replacement(std::size_t id) const {
