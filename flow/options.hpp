@@ -174,8 +174,8 @@ struct RunOptions {
   AutoBatchSize auto_batch_size = {};
   // A source batch leaves when it is full or when its first item has waited this long, so
   // that a live source's items do not wait for the items after them (docs/performance.md,
-  // "Latency"). It bounds generators, whose calls wait for their items; readers end their
-  // batches themselves when a read would block (read_lines on a pipe or standard input), and
+  // "Latency of live streams"). It bounds generators, whose calls wait for their items; readers end
+  // their batches themselves when a read would block (read_lines on a pipe or standard input), and
   // ranges never wait. Zero: batches leave full (or at the end of the input).
   std::chrono::microseconds max_batch_delay{100};
   // Source batches in flight at once, per source (back-pressure). 0: four per thread.
@@ -201,7 +201,8 @@ struct RunOptions {
   std::stop_token drain = {};
   // While the run goes, SIGINT and SIGTERM drain it (as `drain` does; stop_reason "SIGTERM
   // received: drained"), and a second signal cancels it at once (as `stop`). The handlers there
-  // were before are restored when the run ends. docs/errors.md, "Stopping on a signal".
+  // were before are restored when the run ends. docs/errors.md, "Draining, and stopping on a
+  // signal".
   bool stop_on_signals = false;
   // Write checkpoints, and resume from them: every source must be resumable (flow/source.hpp).
   CheckpointOptions checkpoint = {};

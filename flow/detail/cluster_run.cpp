@@ -388,10 +388,12 @@ void ClusterRun::cancel(const std::string& reason) {
     state_.cancel(reason);
     return;
   }
-  ControlMessage stop{run_, Stop{fmt::format("rank {}: {}", rank_, reason)}};
+  std::string named = fmt::format("rank {}: {}", rank_, reason);
   // Only a stop of this rank's own: not the deadline's action, which a stop (maybe another
   // rank's) runs at once, nor a second stop.
-  if (state_.cancel(std::get<Stop>(stop.what).reason)) tell_others(encode(stop));
+  if (!state_.cancel(named)) return;
+  ControlMessage stop{run_, Stop{std::move(named)}};
+  tell_others(encode(stop));
 }
 
 RunReport ClusterRun::finish(RunReport mine, std::exception_ptr failure) {

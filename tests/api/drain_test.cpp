@@ -9,6 +9,7 @@
 #include <numeric>
 #include <optional>
 #include <ranges>
+#include <stdexcept>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -97,6 +98,28 @@ TEST(Drain, FlushesWhatNodesHoldAsAtTheEndOfTheInput) {
   EXPECT_EQ(std::accumulate(groups.begin(), groups.end(), std::uint64_t{0}), emitted)
       << "the last partial group was flushed";
   EXPECT_EQ(r.node("group").out, (emitted + 99) / 100);
+}
+
+TEST(Drain, ASourceFailingAfterTheDrainFailsTheRunWithItsReason) {
+  std::stop_source drain;
+  Flow flow("drain_then_fail");
+  flow.source("gen",
+              [&, i = 0]() mutable -> std::optional<int> {
+                if (i == 100) {
+                  drain.request_stop();
+                  throw std::runtime_error("device lost");
+                }
+                return i++;
+              }) >>
+      flow.node("sink", [](int) {});
+  try {
+    flow.run({.threads = 2, .batch_size = 1, .drain = drain.get_token()});
+    FAIL() << "the source's failure should fail the run";
+  } catch (const NodeError& e) {
+    EXPECT_EQ(e.node(), "gen");
+    EXPECT_EQ(e.report().stop_reason, "node 'gen' failed") << "a failure replaces a drain";
+    EXPECT_EQ(e.report().node("sink").in, 100u);
+  }
 }
 
 TEST(Drain, AStopAfterTheDrainStillCancels) {

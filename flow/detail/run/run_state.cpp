@@ -7,16 +7,20 @@
 
 namespace aetherflow::detail {
 
+bool RunState::take_reason(std::string reason, bool drain) {
+  const bool replaces_drain = drained_ && !drain;
+  if (!stop_reason_.empty() && !replaces_drain) return false;
+  stop_reason_ = std::move(reason);
+  drained_ = drain;
+  return true;
+}
+
 bool RunState::stop_early(std::string reason, bool cancelled) {
   bool first = false;
   {
-    std::lock_guard lock(mutex_);            // also so that a blocked wait() cannot miss the stop
-    if (stop_reason_.empty() || drained_) {  // a drain gives way: this stop is sooner
-      stop_reason_ = std::move(reason);
-      cancelled_ = cancelled;
-      drained_ = false;
-      first = true;
-    }
+    std::lock_guard lock(mutex_);  // also so that a blocked wait() cannot miss the stop
+    first = take_reason(std::move(reason), false);
+    if (first) cancelled_ = cancelled;
     stop_.store(true, std::memory_order_relaxed);
     sources_stop_.store(true, std::memory_order_relaxed);
   }
@@ -38,19 +42,16 @@ void RunState::fail(const std::string& node, std::uint64_t item, const std::stri
 void RunState::fail_source(const std::string& node, std::uint64_t item, const std::string& what) {
   {
     std::lock_guard lock(mutex_);
-    if (stop_reason_.empty()) stop_reason_ = failed_reason(node);
+    take_reason(failed_reason(node), false);
     sources_stop_.store(true, std::memory_order_relaxed);
   }
   record_failure(node, item, what, NodeError::Stage::item);
 }
 
-bool RunState::drain(std::string reason) {
+void RunState::drain(std::string reason) {
   std::lock_guard lock(mutex_);
   sources_stop_.store(true, std::memory_order_relaxed);
-  if (!stop_reason_.empty()) return false;
-  stop_reason_ = std::move(reason);
-  drained_ = true;
-  return true;
+  take_reason(std::move(reason), true);
 }
 
 void RunState::graph_drained() {

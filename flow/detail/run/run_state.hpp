@@ -41,8 +41,8 @@ class RunState {
   // Stops the sources as if their input ended here: what they emitted is still processed, and
   // held items are flushed, as at the end of the input; the last checkpoint commits all of it
   // without marking a source finished, so a resume reads on. Not a cancellation: the report's
-  // stop_reason is `reason`, and nothing is counted cancelled. True if it is the first stop.
-  bool drain(std::string reason);
+  // stop_reason is `reason` (unless the run stopped already), and nothing is counted cancelled.
+  void drain(std::string reason);
   // Inside a catch block: the run stops, and it ends by throwing a NodeError naming `node` and
   // `item`, with the exception being handled nested in it. The first failure is the one kept.
   void fail(const std::string& node, std::uint64_t item, const std::string& what,
@@ -85,6 +85,9 @@ class RunState {
 
  private:
   std::string failed_reason(const std::string& node) const;
+  // The caller holds the lock. Whether `reason` becomes the run's: the first one does, and a
+  // stop or failure replaces a drain's (it ends the run sooner). Sets drained_ to `drain`.
+  bool take_reason(std::string reason, bool drain);
   // Keeps the first failure, nesting the exception being handled, and tells it (tell_).
   void record_failure(const std::string& node, std::uint64_t item, const std::string& what,
                       NodeError::Stage stage);
