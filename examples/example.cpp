@@ -36,8 +36,8 @@ datagen::WriteProgress generating(const CommonOptions& options, const std::strin
 }  // namespace
 
 std::vector<Example> all_examples() {
-  return {hello_flow(), log_analytics(),         market_data(),
-          word_count(), profiling_walkthrough(), context_swap()};
+  return {hello_flow(),   log_analytics(), market_data(), word_count(), profiling_walkthrough(),
+          context_swap(), live_ticks()};
 }
 
 const CLI::Validator& whole_number() {

@@ -102,6 +102,7 @@ class ExampleInput {
 // The examples.
 Example context_swap();
 Example hello_flow();
+Example live_ticks();
 Example log_analytics();
 Example market_data();
 Example profiling_walkthrough();

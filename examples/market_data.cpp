@@ -28,6 +28,7 @@
 #include <fmt/ostream.h>
 
 #include <examples/example.hpp>
+#include <examples/support/fields.hpp>
 #include <scripts/datagen.hpp>
 
 namespace aetherflow::examples {
@@ -40,14 +41,6 @@ struct Trade {
   std::string minute;         // "2026-11-22T10:00": the bar it belongs to
   std::int64_t ms = 0;        // time within the day, for open and close
 };
-
-// Reads a non-negative integer spanning all of `text`.
-std::optional<std::int64_t> integer(std::string_view text) {
-  std::int64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
-  return value;
-}
 
 // "187.25" -> 18725; at most two decimals.
 std::optional<std::int64_t> cents(std::string_view text) {
@@ -63,13 +56,9 @@ std::optional<std::int64_t> cents(std::string_view text) {
 
 // symbol,price,quantity,YYYY-MM-DDTHH:MM:SS.mmmZ; nullopt for the header or a malformed line.
 std::optional<Trade> parse(std::string_view line) {
-  std::string_view field[4];
-  for (int i = 0; i < 4; ++i) {
-    const auto comma = line.find(',');
-    if ((comma == std::string_view::npos) != (i == 3)) return std::nullopt;
-    field[i] = line.substr(0, comma);
-    line.remove_prefix(i == 3 ? line.size() : comma + 1);
-  }
+  const auto fields = split_fields<4>(line);
+  if (!fields) return std::nullopt;
+  const auto& field = *fields;
   const std::string_view time = field[3];
   if (field[0].empty() || time.size() < 23 || time[10] != 'T') return std::nullopt;
   const auto price = cents(field[1]);

@@ -4,7 +4,9 @@
 #include <contexts/buffer_pool.hpp>
 #include <contexts/context.hpp>
 #include <contexts/object_pool.hpp>
+#include <flow/async.hpp>
 #include <flow/checkpoint.hpp>
+#include <flow/completion.hpp>
 #include <flow/dead_letter.hpp>
 #include <flow/emitter.hpp>
 #include <flow/errors.hpp>

@@ -13,6 +13,8 @@
 #include <memory>
 #include <optional>
 #include <stop_token>
+#include <string>
+#include <vector>
 
 #include <flow/cluster.hpp>
 
@@ -105,6 +107,11 @@ struct NodeOptions {
   // Sinks only, on a cluster: every rank's items are consumed on rank 0 (in source order if
   // `ordered`: rank 0's, then rank 1's, ...); the other ranks' copies consume nothing.
   bool gathered = false;
+  // Async nodes only (flow/async.hpp): operations in flight at once, across all the node's
+  // calls (unset: 64); and how long one may run before its item fails with OperationTimedOut,
+  // under the node's error policy (zero: no limit).
+  std::optional<std::size_t> max_in_flight = std::nullopt;
+  std::chrono::nanoseconds operation_timeout{0};
 };
 
 struct RepeatOptions {
@@ -113,6 +120,14 @@ struct RepeatOptions {
   // failed), and the swallowed exception is counted in the node's `errors`.
   bool stop_on_error = true;
   NodeOptions node = {};
+};
+
+// One node's part of a Progress report.
+struct NodeProgress {
+  std::string name;
+  std::uint64_t in = 0, out = 0;  // items so far (a source's out: what it emitted)
+  double out_per_second = 0;      // since the last report; in the last one, over the whole run
+  std::optional<std::size_t> in_flight;  // async nodes: operations in flight now
 };
 
 // Where a run is: passed to RunOptions::progress every progress_interval, and once at the end.
@@ -125,6 +140,7 @@ struct Progress {
   double bytes_per_second = 0;
   std::optional<std::chrono::nanoseconds> eta;  // from bytes, when the total is known
   bool done = false;                            // the last report of a run that finished
+  std::vector<NodeProgress> nodes;              // every node, in flow order
   // Fraction of the bytes read, 0 to 1, when the total is known.
   std::optional<double> fraction() const {
     if (!total_bytes) return std::nullopt;

@@ -29,6 +29,13 @@ struct LatencySummary {
   bool operator==(const LatencySummary&) const = default;
 };
 
+// An async node's operations in flight at one moment of the run (flow/async.hpp).
+struct InFlightSample {
+  std::uint64_t at_ns = 0;  // since the run started
+  std::uint32_t in_flight = 0;
+  bool operator==(const InFlightSample&) const = default;
+};
+
 struct NodeProfile {
   std::string name;
   std::string kind;
@@ -37,7 +44,7 @@ struct NodeProfile {
   std::uint64_t calls = 0;            // node calls; a call processes one batch
   std::uint64_t items_in = 0, items_out = 0;
   std::uint64_t errors = 0;          // failed items and recovered exceptions
-  std::uint64_t busy_ns = 0;         // time spent in the node's calls
+  std::uint64_t busy_ns = 0;         // time spent in the node's calls, less their awaited time
   double busy_share = 0;             // of all nodes' busy time: the hot-spot ranking
   std::uint64_t per_item_ns = 0;     // busy time / items in (sources: items out)
   LatencySummary call_latency;       // one call: one batch
@@ -51,6 +58,12 @@ struct NodeProfile {
   std::vector<std::pair<double, std::uint64_t>> call_buckets;
   std::vector<NodeCounter> counters;  // the callable's own, as in the run report
   std::vector<ShardLoad> shards;      // keyed nodes: keys and items per shard, as in the report
+  // Async nodes: as in the report, each operation's latency (started -> completed), and the
+  // operations in flight over the run, a sample at most every millisecond or so (fewer on a
+  // long run: at most 4096, spread over all of it).
+  std::optional<OperationsReport> operations;
+  LatencySummary operation_latency;
+  std::vector<InFlightSample> in_flight;
   bool operator==(const NodeProfile&) const = default;
 };
 
@@ -72,8 +85,9 @@ struct TraceEvent {
   std::uint64_t start_ns = 0;  // since the run started
   std::uint64_t duration_ns = 0;
   std::uint32_t items = 0;
-  // Of the duration, the time the call waited for shared resources' locks and pools: it is
-  // not work, and the trace draws it apart from the call's work.
+  // Of the duration, the time the call waited for shared resources' locks and pools, or an
+  // async node's call for its operations (ItemCounts::awaited): it is not work, and the trace
+  // draws it apart from the call's work.
   std::uint64_t wait_ns = 0;
   bool operator==(const TraceEvent&) const = default;
 };

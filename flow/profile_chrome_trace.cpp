@@ -60,12 +60,19 @@ std::string to_chrome_trace(const Profile& p) {
     // A call's waits for locks and pools are not its work: drawn as a slice of their own
     // inside the call (at its start: a call records how long it waited, not when).
     if (e.wait_ns > 0)
-      slice("waiting for " + (n.shared_resources.empty()
+      slice("waiting for " + (n.operations ? std::string("operations")
+                              : n.shared_resources.empty()
                                   ? std::string("a pool")
                                   : fmt::format("{}", fmt::join(n.shared_resources, ", "))),
             "wait", e.thread, e.start_ns, std::min(e.wait_ns, e.duration_ns),
             fmt::format("\"node\":{}", json_string(n.name)));
   }
+  // An async node's operations in flight, as a counter track of the rank's process.
+  for (const NodeProfile& n : p.nodes)
+    for (const InFlightSample& s : n.in_flight)
+      out += fmt::format(
+          ",\n{{\"name\":{},\"ph\":\"C\",\"pid\":1,\"ts\":{:.3f},\"args\":{{\"in flight\":{}}}}}",
+          json_string(n.name + " operations"), static_cast<double>(s.at_ns) / 1e3, s.in_flight);
   const std::uint64_t calls = p.trace.size() + p.trace_dropped;
   out += fmt::format(
       "\n],\"displayTimeUnit\":\"ns\",\"otherData\":{{\"flow\":{},\"calls\":{},"

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 #include <cereal/archives/json.hpp>
+#include <cereal/types/optional.hpp>
 #include <cereal/types/string.hpp>
 #include <cereal/types/utility.hpp>
 #include <cereal/types/vector.hpp>
@@ -31,6 +32,17 @@ void serialize(Archive& a, ShardLoad& s) {
     cereal::make_nvp("rank", s.rank));
 }
 template <class Archive>
+void serialize(Archive& a, OperationsReport& o) {
+  a(cereal::make_nvp("max_in_flight", o.max_in_flight),
+    cereal::make_nvp("peak_in_flight", o.peak_in_flight), cereal::make_nvp("started", o.started),
+    cereal::make_nvp("completed", o.completed), cereal::make_nvp("timed_out", o.timed_out),
+    cereal::make_nvp("abandoned", o.abandoned), cereal::make_nvp("late", o.late));
+}
+template <class Archive>
+void serialize(Archive& a, InFlightSample& s) {
+  a(cereal::make_nvp("at_ns", s.at_ns), cereal::make_nvp("in_flight", s.in_flight));
+}
+template <class Archive>
 void serialize(Archive& a, NodeProfile& n) {
   a(cereal::make_nvp("name", n.name), cereal::make_nvp("kind", n.kind),
     cereal::make_nvp("concurrency_limit", n.concurrency_limit),
@@ -45,7 +57,9 @@ void serialize(Archive& a, NodeProfile& n) {
     cereal::make_nvp("resource_wait_ns", n.resource_wait_ns),
     cereal::make_nvp("shared_resources", n.shared_resources),
     cereal::make_nvp("call_buckets", n.call_buckets), cereal::make_nvp("counters", n.counters),
-    cereal::make_nvp("shards", n.shards));
+    cereal::make_nvp("shards", n.shards), cereal::make_nvp("operations", n.operations),
+    cereal::make_nvp("operation_latency", n.operation_latency),
+    cereal::make_nvp("in_flight", n.in_flight));
 }
 template <class Archive>
 void serialize(Archive& a, ThreadProfile& t) {

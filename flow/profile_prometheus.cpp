@@ -2,6 +2,7 @@
 #include <flow/profile.hpp>
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -76,6 +77,47 @@ std::string to_prometheus(const Profile& p) {
                &ShardLoad::keys);
   shard_metric("aetherflow_node_shard_items_total", "counter",
                "Items a shard of a keyed node aggregated.", &ShardLoad::items);
+
+  // Async nodes: their operations, and each one's latency as a summary.
+  auto operations_metric = [&](std::string_view name, std::string_view type, std::string_view help,
+                               auto value_of) {
+    if (std::none_of(p.nodes.begin(), p.nodes.end(), [](auto& n) { return n.operations; })) return;
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    for (const auto& n : p.nodes)
+      if (n.operations)
+        out += fmt::format("{}{{flow=\"{}\",node=\"{}\"}} {}\n", name, flow, label(n.name),
+                           value_of(*n.operations));
+  };
+  operations_metric("aetherflow_node_operations_started_total", "counter",
+                    "Operations an async node started, retries included.",
+                    [](const OperationsReport& o) { return o.started; });
+  operations_metric("aetherflow_node_operations_timed_out_total", "counter",
+                    "Operations that did not complete within the node's operation_timeout.",
+                    [](const OperationsReport& o) { return o.timed_out; });
+  operations_metric("aetherflow_node_operations_late_total", "counter",
+                    "Completions that came after their operation was given up on.",
+                    [](const OperationsReport& o) { return o.late; });
+  operations_metric("aetherflow_node_operations_in_flight_peak", "gauge",
+                    "Most operations an async node had in flight at once.",
+                    [](const OperationsReport& o) { return o.peak_in_flight; });
+  if (std::any_of(p.nodes.begin(), p.nodes.end(), [](auto& n) { return n.operations; })) {
+    const char* latency = "aetherflow_node_operation_duration_seconds";
+    out += fmt::format(
+        "# HELP {} Time from an operation's start to its completion.\n# TYPE {} summary\n", latency,
+        latency);
+    for (const auto& n : p.nodes) {
+      if (!n.operations) continue;
+      const LatencySummary& l = n.operation_latency;
+      for (const auto& [q, ns] :
+           {std::pair{"0.5", l.p50_ns}, std::pair{"0.99", l.p99_ns}, std::pair{"0.999", l.p999_ns}})
+        out += fmt::format("{}{{flow=\"{}\",node=\"{}\",quantile=\"{}\"}} {}\n", latency, flow,
+                           label(n.name), q, static_cast<double>(ns) / 1e9);
+      out += fmt::format("{}_sum{{flow=\"{}\",node=\"{}\"}} {}\n", latency, flow, label(n.name),
+                         static_cast<double>(l.mean_ns) * static_cast<double>(l.count) / 1e9);
+      out += fmt::format("{}_count{{flow=\"{}\",node=\"{}\"}} {}\n", latency, flow, label(n.name),
+                         l.count);
+    }
+  }
 
   const char* hist = "aetherflow_node_call_duration_seconds";
   out += fmt::format("# HELP {} Duration of node calls.\n# TYPE {} histogram\n", hist, hist);

@@ -47,6 +47,7 @@ std::ostream& operator<<(std::ostream& os, const Profile& p) {
   }
   detail::print_counters(os, p.nodes);
   detail::print_shards(os, p.nodes);
+  detail::print_operations(os, p.nodes);
   fmt::print(os, "  threads:");
   for (const auto& t : p.thread_profiles)
     fmt::print(

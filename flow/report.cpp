@@ -85,6 +85,7 @@ std::ostream& operator<<(std::ostream& os, const RunReport& r) {
                  n.received);
   detail::print_counters(os, r.nodes);
   detail::print_shards(os, r.nodes);
+  detail::print_operations(os, r.nodes);
   for (const auto& n : r.nodes)
     if (n.adaptive)
       fmt::print(os,

@@ -52,6 +52,9 @@ struct ItemCounts {
   std::uint64_t errors = 0;  // exceptions recovered from (repeat without stop_on_error)
   std::uint64_t waits = 0;   // calls that waited for a resource: a shared lock, a pool lease
   std::chrono::nanoseconds wait_time{0};  // time those calls waited
+  // Async nodes (flow/async.hpp): time their calls spent suspended until operations in flight
+  // completed, holding no worker. Not busy time.
+  std::chrono::nanoseconds awaited{0};
 
   // Calls `f` on each count of `counts` (an ItemCounts, const or not) in declaration order:
   // code that adds, stores or compares counts names the fields once, here.
@@ -71,8 +74,9 @@ struct ItemCounts {
     f(counts.errors);
     f(counts.waits);
     f(counts.wait_time);
+    f(counts.awaited);
   }
-  static constexpr std::size_t kCounts = 13;
+  static constexpr std::size_t kCounts = 14;
   bool operator==(const ItemCounts&) const = default;
 };
 
@@ -92,6 +96,21 @@ double largest_shard_share(const std::vector<ShardLoad>& shards);
 // ranks' (a cluster run's job), "rank 2's shard 5", numbered within its rank.
 std::string shard_label(const std::vector<ShardLoad>& shards, std::size_t index);
 
+// An async node's operations in one run (flow/async.hpp, docs/nodes.md). Every operation
+// started ended one way: completed (with a value or an error), timed out, or abandoned when
+// the run stopped; a completion that came after its operation timed out or was abandoned is
+// counted late and otherwise ignored.
+struct OperationsReport {
+  std::size_t max_in_flight = 0;   // the node's limit (NodeOptions::max_in_flight)
+  std::size_t peak_in_flight = 0;  // most operations in flight at once
+  std::uint64_t started = 0;       // retries included
+  std::uint64_t completed = 0;     // with a value or an error
+  std::uint64_t timed_out = 0;     // NodeOptions::operation_timeout passed first
+  std::uint64_t abandoned = 0;     // in flight when the run stopped
+  std::uint64_t late = 0;
+  bool operator==(const OperationsReport&) const = default;
+};
+
 // One node's report: its name and kind, its items, and what else the run knows of it.
 struct NodeReport : ItemCounts {
   std::string name;
@@ -105,6 +124,7 @@ struct NodeReport : ItemCounts {
   // and one stopped before, which counts the items it aggregated as cancelled, as
   //   in == failed + cancelled
   std::vector<ShardLoad> shards;
+  std::optional<OperationsReport> operations;  // async nodes only
 };
 
 struct RunReport {

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libtbb-dev libboost-graph-dev libcereal-dev rapidjson-dev libspdlog-dev libfmt-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libcpp-httplib-dev
   clang-14 libclang-rt-14-dev clang-format
   graphviz prometheus
   openmpi-bin libopenmpi-dev

@@ -39,8 +39,12 @@ void serialize(A& a, ShardLoad& s) {
   a(s.keys, s.items, s.rank);
 }
 template <class A>
+void serialize(A& a, OperationsReport& o) {
+  a(o.max_in_flight, o.peak_in_flight, o.started, o.completed, o.timed_out, o.abandoned, o.late);
+}
+template <class A>
 void serialize(A& a, NodeReport& n) {
-  a(static_cast<ItemCounts&>(n), n.name, n.kind, n.counters, n.adaptive, n.shards);
+  a(static_cast<ItemCounts&>(n), n.name, n.kind, n.counters, n.adaptive, n.shards, n.operations);
 }
 template <class A>
 void serialize(A& a, ResumePoint& p) {
@@ -185,7 +189,7 @@ RunReport merge(std::vector<RunReport> each) {
   job.threads = job.threads_requested = 0;
   job.rank = 0;
   job.ranks = each.size();
-  for (auto& n : job.nodes) n = NodeReport{ItemCounts{}, n.name, n.kind, {}, n.adaptive, {}};
+  for (auto& n : job.nodes) n = NodeReport{ItemCounts{}, n.name, n.kind, {}, n.adaptive, {}, {}};
   for (const RunReport& r : each) {
     job.threads += r.threads;
     job.threads_requested += r.threads_requested;
@@ -201,6 +205,7 @@ RunReport merge(std::vector<RunReport> each) {
       static_cast<ItemCounts&>(into) = sum.load();
       add_counters(into.counters, from.counters);
       add_shards(into.shards, from.shards, static_cast<std::uint32_t>(r.rank));
+      add_operations(into.operations, from.operations);
     }
   }
   job.per_rank = std::move(each);

@@ -3,6 +3,7 @@
 // NodeOptions::on_error), and which nodes may take which policy. docs/extending.md adds a
 // policy; docs/errors.md is what users read.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -45,12 +46,22 @@ class ItemFailures {
   // up on the item, or leave it as the run is stopping.
   enum class Next { retry, give_up, leave };
   Next after(std::size_t attempt, const std::exception_ptr& error, CallContext& ctx) const {
+    const Next next = decide(attempt, error, ctx);
+    if (next != Next::retry) return next;
+    if (ctx.run) ctx.run->wait(retry_delay(attempt));
+    return ctx.stopping() ? Next::leave : Next::retry;
+  }
+  // The same decision without the wait, for a node that waits for the retry itself (an async
+  // node keeps its other operations going meanwhile): retry after retry_delay(attempt).
+  Next decide(std::size_t attempt, const std::exception_ptr& error, const CallContext& ctx) const {
     const auto& retry = node_.options().retry;
     if (ctx.stopping()) return Next::leave;
     if (!retry || attempt > retry->retries) return Next::give_up;
     if (retry->retryable && !retry->retryable(error)) return Next::give_up;
-    if (ctx.run) ctx.run->wait(retry->delay_before(attempt));
-    return ctx.stopping() ? Next::leave : Next::retry;
+    return Next::retry;
+  }
+  std::chrono::nanoseconds retry_delay(std::size_t attempt) const {
+    return node_.options().retry->delay_before(attempt);
   }
 
   // The node gives up on `item` (in slot `slot`) after `attempts` calls: the run fails

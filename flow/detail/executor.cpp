@@ -19,6 +19,7 @@
 #include <flow/detail/duration_text.hpp>
 #include <flow/detail/environment.hpp>
 #include <flow/detail/log.hpp>
+#include <flow/detail/operations.hpp>
 #include <flow/detail/profiler.hpp>
 #include <flow/detail/run/call.hpp>
 #include <flow/detail/run/graph_nodes.hpp>
@@ -65,14 +66,13 @@ class Run final : public RunControl {
                           : std::make_unique<Checkpointer>(
                                 cluster_.checkpoint_of(options.checkpoint), flow.name,
                                 source_names(flow, plan), state_.stop_flag())),
-        sources_(state_, calls_, progress_, checkpointer_.get(),
-                 {options.batch_size,
-                  options.max_batches_in_flight ? options.max_batches_in_flight : 4 * threads_,
-                  options, cluster_.rank(), cluster_.ranks()}),
+        sources_(state_, calls_, progress_, checkpointer_.get(), source_settings()),
         holders_(state_, calls_, threads_),
         profiler_(profile ? start_profiler() : nullptr),
         wiring_(wiring_inputs(), state_, calls_, sources_, holders_),
-        counters_before_(flow) {}
+        counters_before_(flow) {
+    if (options.progress) progress_.watch_nodes([this](auto& nodes) { progress_of_nodes(nodes); });
+  }
 
   Run(const Run&) = delete;
   Run& operator=(const Run&) = delete;
@@ -139,11 +139,54 @@ class Run final : public RunControl {
 
   // RunControl
   void wait(std::chrono::nanoseconds delay) override { state_.wait(delay); }
+  void await(Wakeup& wakeup, std::chrono::steady_clock::time_point deadline) override {
+    state_.await(wakeup, deadline);
+  }
   void flush_later(const NodeImpl& node, std::chrono::nanoseconds delay) override {
     holders_.flush_later(node, delay);
   }
 
  private:
+  void progress_of_nodes(std::vector<NodeProgress>& nodes) const {
+    for (auto id : plan_.order) {
+      const NodeImpl& impl = *flow_.nodes[id].impl;
+      const ItemCounts counts = state_.counts(id).load();
+      NodeProgress& n = nodes.emplace_back();
+      n.name = impl.name();
+      n.in = counts.in;
+      n.out = counts.out;
+      if (const OperationGate* ops = impl.operations()) n.in_flight = ops->in_flight_now();
+    }
+  }
+
+  // Batches in flight per source: four per thread. But an async node keeps its operations
+  // going only with twice its max_in_flight items in the graph, so that other batches' run
+  // while one's results leave: with a fixed batch size, enough batches for that; with a
+  // chosen one, batches at least that large between them. Options set by the user stand.
+  SourceSettings source_settings() const {
+    std::size_t wanted = 0;  // items in the graph the async nodes want
+    for (const auto& decl : flow_.nodes)
+      if (decl.impl->traits().suspends)
+        wanted = std::max(wanted, 2 * max_in_flight(decl.impl->options()));
+    const auto at_least = [](std::size_t items, std::size_t per) {
+      return (items + per - 1) / per;
+    };
+    SourceSettings s{options_.batch_size,      options_.max_batches_in_flight,
+                     options_.auto_batch_size, options_,
+                     cluster_.rank(),          cluster_.ranks()};
+    if (s.in_flight == 0) {
+      s.in_flight = 4 * threads_;
+      if (options_.batch_size)
+        s.in_flight = std::max(s.in_flight, at_least(wanted, options_.batch_size));
+    }
+    if (options_.batch_size == 0 && wanted) {
+      s.sizing.min = std::clamp(at_least(wanted, s.in_flight), s.sizing.min,
+                                std::max(s.sizing.min, s.sizing.max));
+      s.sizing.initial = std::max(s.sizing.initial, s.sizing.min);
+    }
+    return s;
+  }
+
   std::shared_ptr<Profiler> start_profiler() const {
     auto profiler = flow_.profiler ? std::move(flow_.profiler) : std::make_shared<Profiler>();
     profiler->start(flow_.nodes.size(), threads_, options_.trace_events);

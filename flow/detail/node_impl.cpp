@@ -11,8 +11,9 @@ std::size_t NodeImpl::concurrency() const noexcept {
   if (shape() == Shape::ordered) return serial;
   if (options_.adaptive) return options_.adaptive->max;  // the run's limit is lower (executor)
   if (options_.concurrency) return *options_.concurrency;
-  // Every node without an output is a sink in role, a fan-in of branches included.
-  return output_ == nullptr ? serial : unlimited;
+  // Every node without an output is a sink in role, a fan-in of branches included; but an
+  // async one needs calls at once to keep its operations in flight.
+  return output_ == nullptr && !traits_->suspends ? serial : unlimited;
 }
 
 std::vector<ResourceNeed> NodeImpl::resource_needs() const {

@@ -59,10 +59,15 @@ struct NodeTraits {
   bool fusable = false;    // may share a oneTBB node with its neighbours (fusion.hpp)
   bool adaptable = true;   // may take a concurrency range (NodeOptions::adaptive)
   Slots slots = Slots::kept;
+  // Its calls wait, suspended, for operations they started (async nodes): max_in_flight and
+  // operation_timeout apply, and it runs calls at once by default even without an output.
+  bool suspends = false;
   const char* port_noun = nullptr;  // its output ports in messages: "route 'GET' of ..."
 };
 
 class NodeImpl;
+class OperationGate;
+class Wakeup;
 
 // What a node call may ask of the run it is part of.
 class RunControl {
@@ -70,6 +75,10 @@ class RunControl {
   // Waits `delay` without holding the worker thread: it runs other work of the run meanwhile.
   // Returns early when the run stops.
   virtual void wait(std::chrono::nanoseconds delay) = 0;
+  // Waits until `wakeup` fires (from any thread), `deadline` passes or the run stops, the same
+  // way: an async node waiting for its operations (wakeup.hpp). `wakeup` is owned by a
+  // shared_ptr. Spurious returns happen: look again at what you wait for.
+  virtual void await(Wakeup& wakeup, std::chrono::steady_clock::time_point deadline) = 0;
   // For a node that holds items (NodeImpl::holds_items): calls its flush() after `delay`.
   virtual void flush_later(const NodeImpl& node, std::chrono::nanoseconds delay) = 0;
 
@@ -218,6 +227,9 @@ class NodeImpl {
   // A node whose state is split into shards (a keyed node): each shard's load in the run just
   // ended, read after it, for the report and the hot-shard advice. Empty for other nodes.
   virtual std::vector<ShardLoad> shard_loads() const { return {}; }
+  // An async node's operations (operations.hpp), read after each run for the report and the
+  // profile. Null for other nodes.
+  virtual const OperationGate* operations() const { return nullptr; }
   // Every other node: consume `in` (one batch per input port, or for an ordered sink all parts
   // of one sequence number), fill `out` (one batch per output port, possibly empty).
   virtual void process(std::span<const BatchHandle> in, std::span<BatchHandle> out,

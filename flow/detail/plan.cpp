@@ -53,6 +53,21 @@ void check_cluster_options(const NodeImpl& node, std::vector<std::string>& probl
         "{} is gathered but is not a sink: only sinks gather every rank's items", quoted(node)));
 }
 
+// NodeOptions::max_in_flight and operation_timeout (flow/async.hpp) likewise.
+void check_operation_options(const NodeImpl& node, std::vector<std::string>& problems) {
+  const NodeOptions& o = node.options();
+  if (!node.traits().suspends && (o.max_in_flight || o.operation_timeout.count() != 0))
+    problems.push_back(fmt::format(
+        "{} has max_in_flight or operation_timeout but is not an async node: only async nodes "
+        "(aetherflow::async, flow/async.hpp) start operations",
+        quoted(node)));
+  if (o.max_in_flight == 0u)
+    problems.push_back(fmt::format(
+        "{} has max_in_flight = 0: at least one operation must be able to run", quoted(node)));
+  if (o.operation_timeout.count() < 0)
+    problems.push_back(fmt::format("{} has a negative operation_timeout", quoted(node)));
+}
+
 std::string type_of(const std::type_info* type) {
   return type ? type_name(*type) : "nothing";
 }
@@ -131,6 +146,7 @@ void check_ports(const FlowData& flow, std::vector<std::string>& problems) {
       problems.push_back(fmt::format("{} is ordered but is not a sink: only sinks deliver in order",
                                      quoted(node)));
     check_cluster_options(node, problems);
+    check_operation_options(node, problems);
   }
 }
 

@@ -44,6 +44,8 @@ void add_node(NodeProfile& into, const NodeProfile& more, std::uint32_t rank) {
   add_buckets(into.call_buckets, more.call_buckets);
   add_counters(into.counters, more.counters);
   add_shards(into.shards, more.shards, rank);
+  add_operations(into.operations, more.operations);
+  add_latency(into.operation_latency, more.operation_latency);
 }
 
 }  // namespace
@@ -65,6 +67,22 @@ void add_shards(std::vector<ShardLoad>& into, const std::vector<ShardLoad>& more
     shard.rank = rank;
     into.push_back(shard);
   }
+}
+
+void add_operations(std::optional<OperationsReport>& into,
+                    const std::optional<OperationsReport>& more) {
+  if (!more) return;
+  if (!into) {
+    into = more;
+    return;
+  }
+  into->max_in_flight += more->max_in_flight;
+  into->peak_in_flight += more->peak_in_flight;
+  into->started += more->started;
+  into->completed += more->completed;
+  into->timed_out += more->timed_out;
+  into->abandoned += more->abandoned;
+  into->late += more->late;
 }
 
 Profile merge_profiles(const std::vector<Profile>& ranks) {

@@ -6,6 +6,7 @@
 // that the Chrome trace gives each rank a pid of its own), the advice made again on the sums.
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include <flow/profile.hpp>
@@ -19,5 +20,8 @@ Profile merge_profiles(const std::vector<Profile>& ranks);
 void add_counters(std::vector<NodeCounter>& into, const std::vector<NodeCounter>& more);
 void add_shards(std::vector<ShardLoad>& into, const std::vector<ShardLoad>& more,
                 std::uint32_t rank);
+// An async node's operations: counts and limits summed (the ranks run at once).
+void add_operations(std::optional<OperationsReport>& into,
+                    const std::optional<OperationsReport>& more);
 
 }  // namespace aetherflow::detail

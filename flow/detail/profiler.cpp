@@ -6,6 +6,7 @@
 
 #include <contexts/detail/provider.hpp>
 #include <flow/detail/advice.hpp>
+#include <flow/detail/operations.hpp>
 #include <flow/detail/resource_args.hpp>
 #include <flow/detail/type_name.hpp>
 
@@ -77,7 +78,10 @@ Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport&
     n.items_in = counted.in;
     n.items_out = counted.out;
     n.errors = counted.failed + counted.errors;
+    // A suspended async call's awaited time is not busy: its thread ran other calls meanwhile.
+    const auto awaited = static_cast<std::uint64_t>(counted.awaited.count());
     n.busy_ns = ns(r.call_latency.sum());
+    n.busy_ns -= std::min(n.busy_ns, awaited);
     const std::uint64_t items = impl.shape() == Shape::source ? counted.out : counted.in;
     n.per_item_ns = items ? n.busy_ns / items : 0;
     n.call_latency = r.call_latency.summary(ns_per_tick);
@@ -96,6 +100,11 @@ Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport&
     n.call_buckets = r.call_latency.cumulative(ns_per_tick / 1e9);  // in seconds
     n.counters = counted.counters;
     n.shards = counted.shards;
+    n.operations = counted.operations;
+    if (const OperationGate* ops = impl.operations()) {
+      n.operation_latency = ops->latency().summary();
+      n.in_flight = ops->in_flight();
+    }
     p.errors += n.errors;
     total_busy += n.busy_ns;
     p.nodes.push_back(std::move(n));
@@ -107,7 +116,8 @@ Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport&
   for (std::size_t t = 0; t < slots_.size(); ++t) {
     std::uint64_t ticks = 0;
     for (const NodeRecord& r : slots_[t].nodes) ticks += r.call_latency.sum();
-    const std::uint64_t busy = ns(ticks);
+    std::uint64_t busy = ns(ticks);
+    busy -= std::min(busy, slots_[t].awaited_ns);
     p.thread_profiles.push_back({t, busy, p.wall_ns > busy ? p.wall_ns - busy : 0});
   }
   std::size_t events = 0;

@@ -41,15 +41,16 @@ class Profiler final : public CallObserver {
     NodeRecord& r = s.nodes[call.node];
     r.call_latency.record(call.end - call.start);  // also the node's calls and busy time
     if (call.ready != 0 && call.start >= call.ready) r.queue_wait.record(call.start - call.ready);
+    s.awaited_ns += static_cast<std::uint64_t>(call.counts.awaited.count());
     const bool sink = call.impl.output_type() == nullptr;
     if (sink && call.emitted != 0 && call.end >= call.emitted)
       s.end_to_end.record(call.end - call.emitted);
     if (s.sampled_call() && trace_capacity_ != 0) {
       const std::uint64_t items = std::max(call.counts.in, call.counts.out);
-      s.trace.push_back({static_cast<std::uint32_t>(call.node),
-                         static_cast<std::uint32_t>(&s - slots_.data()), call.start,
-                         call.end - call.start, static_cast<std::uint32_t>(items),
-                         static_cast<std::uint64_t>(call.counts.wait_time.count())});
+      s.trace.push_back(
+          {static_cast<std::uint32_t>(call.node), static_cast<std::uint32_t>(&s - slots_.data()),
+           call.start, call.end - call.start, static_cast<std::uint32_t>(items),
+           static_cast<std::uint64_t>((call.counts.wait_time + call.counts.awaited).count())});
       if (s.trace.size() >= trace_capacity_) s.thin();
     }
   }
@@ -72,6 +73,7 @@ class Profiler final : public CallObserver {
     Histogram end_to_end;
     std::vector<TraceEvent> trace;  // times in ticks until build()
     std::uint64_t calls = 0;        // this thread's calls so far
+    std::uint64_t awaited_ns = 0;   // of its calls' time, suspended (async nodes): not busy
     std::uint64_t stride = 1;       // a power of two
     bool sampled_call() noexcept { return (calls++ & (stride - 1)) == 0; }
     void thin() noexcept {

@@ -16,7 +16,11 @@ namespace aetherflow::detail {
 class BatchCostObserver final : public CallObserver {
  public:
   void call_ended(const ObservedCall& call) noexcept override {
-    if (call.token) call.token->add_call(CallClock::ns(call.end - call.start));
+    // An async node's awaited time is not work: it would shrink the batches to nothing.
+    if (!call.token) return;
+    const std::uint64_t took = CallClock::ns(call.end - call.start);
+    const auto awaited = static_cast<std::uint64_t>(call.counts.awaited.count());
+    call.token->add_call(took > awaited ? took - awaited : 0);
   }
 };
 

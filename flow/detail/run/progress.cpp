@@ -30,7 +30,26 @@ Progress RunProgress::now(bool done) const {
   }
   if (reads_bytes && totals_known) p.total_bytes = total;
   p.derive_rates();
+  if (fill_nodes_) add_nodes(p);
   return p;
+}
+
+void RunProgress::add_nodes(Progress& p) const {
+  fill_nodes_(p.nodes);
+  std::lock_guard lock(nodes_mutex_);
+  if (p.done) {
+    last_out_.assign(p.nodes.size(), 0);
+    last_elapsed_ = {};
+  }
+  last_out_.resize(p.nodes.size(), 0);
+  const double seconds = std::chrono::duration<double>(p.elapsed - last_elapsed_).count();
+  for (std::size_t i = 0; i < p.nodes.size(); ++i) {
+    NodeProgress& n = p.nodes[i];
+    if (seconds > 0 && n.out >= last_out_[i])
+      n.out_per_second = static_cast<double>(n.out - last_out_[i]) / seconds;
+    last_out_[i] = n.out;
+  }
+  last_elapsed_ = p.elapsed;
 }
 
 void RunProgress::maybe_report() {

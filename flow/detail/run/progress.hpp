@@ -6,6 +6,9 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <mutex>
+#include <vector>
 
 #include <flow/options.hpp>
 #include <flow/source.hpp>
@@ -32,6 +35,11 @@ class RunProgress {
   Progress now(bool done) const;
   // Reports if the interval has passed since the last report; one source at a time.
   void maybe_report();
+  // What fills Progress::nodes: names, counts and operations in flight, from the parts of the
+  // run above this one (the executor). The rates are worked out here.
+  void watch_nodes(std::function<void(std::vector<NodeProgress>&)> fill) {
+    fill_nodes_ = std::move(fill);
+  }
   // The last report, when the run is done.
   void report_done() const {
     if (options_.progress) options_.progress(now(true));
@@ -40,8 +48,15 @@ class RunProgress {
  private:
   const RunOptions& options_;
   const std::chrono::steady_clock::time_point start_;
+  void add_nodes(Progress& p) const;
+
   std::deque<Source> sources_;
   std::atomic<std::int64_t> last_report_{0};
+  std::function<void(std::vector<NodeProgress>&)> fill_nodes_;
+  // Each node's `out` and the time at the last report, for the rates.
+  mutable std::mutex nodes_mutex_;
+  mutable std::vector<std::uint64_t> last_out_;
+  mutable std::chrono::nanoseconds last_elapsed_{0};
 };
 
 }  // namespace aetherflow::detail

@@ -1,5 +1,7 @@
 #include <flow/detail/run/run_report.hpp>
 
+#include <flow/detail/operations.hpp>
+
 namespace aetherflow::detail {
 
 CountersBefore::CountersBefore(const FlowData& flow) {
@@ -46,6 +48,7 @@ RunReport make_report(const FlowData& flow, const Plan& plan, const RunState& st
     n.counters = counters.grown(id, node.counters());
     n.adaptive = adaptive_report(node, wiring.adaptive(id));
     n.shards = node.shard_loads();
+    if (const OperationGate* ops = node.operations()) n.operations = ops->report();
   }
   return r;
 }

@@ -1,9 +1,9 @@
 #include <flow/detail/run/run_state.hpp>
 
-#include <fmt/format.h>
-#include <oneapi/tbb/task.h>
+#include <algorithm>
+#include <memory>
 
-#include <flow/detail/suspend.hpp>
+#include <fmt/format.h>
 
 namespace aetherflow::detail {
 
@@ -18,13 +18,13 @@ bool RunState::take_reason(std::string reason, bool drain) {
 bool RunState::stop_early(std::string reason, bool cancelled) {
   bool first = false;
   {
-    std::lock_guard lock(mutex_);  // also so that a blocked wait() cannot miss the stop
+    std::lock_guard lock(mutex_);  // also so that an await() cannot miss the stop
     first = take_reason(std::move(reason), false);
     if (first) cancelled_ = cancelled;
     stop_.store(true, std::memory_order_relaxed);
     sources_stop_.store(true, std::memory_order_relaxed);
+    for (Wakeup* waiting : awaiting_) waiting->fire();
   }
-  stopped_.notify_all();
   timer_.expire_all();  // the deadline's action too: it finds the run stopped already
   return first;
 }
@@ -91,19 +91,27 @@ RunState::Ending RunState::ending() const {
   return {cancelled_, stop_reason_};
 }
 
-// The timer resumes the suspended task, on whichever thread is free, when the delay is over or
-// the run stops. Sanitized builds block instead (suspend.hpp).
 void RunState::wait(std::chrono::nanoseconds delay) {
-  if (stopping()) return;
-  if constexpr (kSuspendingWaits) {
-    oneapi::tbb::task::suspend([&](oneapi::tbb::task::suspend_point tag) {
-      timer_.at(std::chrono::steady_clock::now() + delay,
-                [tag] { oneapi::tbb::task::resume(tag); });
-    });
-  } else {
-    std::unique_lock lock(mutex_);
-    stopped_.wait_for(lock, delay, [this] { return stopping(); });
+  const auto delayed = std::make_shared<Wakeup>();
+  await(*delayed, std::chrono::steady_clock::now() + delay);
+}
+
+// The timer fires the wakeup at the deadline; it holds it weakly, as the entry outlives a wait
+// that ended sooner. A fire() meant for an earlier wait on the same wakeup may end a later one
+// early: waiters look again at what they wait for.
+void RunState::await(Wakeup& wakeup, std::chrono::steady_clock::time_point deadline) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping()) return;
+    awaiting_.push_back(&wakeup);
   }
+  if (deadline != std::chrono::steady_clock::time_point::max())
+    timer_.at(deadline, [weak = wakeup.weak_from_this()] {
+      if (const auto alive = weak.lock()) alive->fire();
+    });
+  wakeup.wait();
+  std::lock_guard lock(mutex_);
+  std::erase(awaiting_, &wakeup);
 }
 
 }  // namespace aetherflow::detail

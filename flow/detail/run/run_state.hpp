@@ -5,7 +5,6 @@
 // (sources, holders, the wiring) points down to this, never the other way.
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <exception>
@@ -13,9 +12,11 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <flow/detail/run/atomic_counts.hpp>
 #include <flow/detail/timer.hpp>
+#include <flow/detail/wakeup.hpp>
 #include <flow/errors.hpp>
 
 namespace aetherflow::detail {
@@ -66,6 +67,9 @@ class RunState {
   // Waits `delay` or until the run stops, without holding the worker thread where oneTBB can
   // suspend the task (suspend.hpp): the thread runs other work of the run meanwhile.
   void wait(std::chrono::nanoseconds delay);
+  // Waits until `wakeup` fires, `deadline` passes or the run stops, the same way (wakeup.hpp).
+  // Returns at once when the run is stopping.
+  void await(Wakeup& wakeup, std::chrono::steady_clock::time_point deadline);
 
   struct Ending {
     bool cancelled = false;
@@ -94,8 +98,8 @@ class RunState {
 
   std::atomic<bool> stop_{false};
   std::atomic<bool> sources_stop_{false};
-  mutable std::mutex mutex_;         // guards the five below
-  std::condition_variable stopped_;  // wakes blocking waits (sanitized builds)
+  mutable std::mutex mutex_;       // guards the six below
+  std::vector<Wakeup*> awaiting_;  // calls in await(): the stop wakes them
   std::string stop_reason_;
   bool cancelled_ = false;
   bool drained_ = false;  // stop_reason_ is drain()'s

@@ -43,8 +43,7 @@ void SourceGate::batch_done(std::uint64_t seq, const BatchCost& cost) noexcept {
 
 Wired Sources::wire(GraphNodes& graph, const NodeRuntime& rt) {
   const std::size_t number = gates_.size();
-  auto& gate = gates_.emplace_back(checkpointer_, number, settings_.batch_size,
-                                   settings_.options.auto_batch_size);
+  auto& gate = gates_.emplace_back(checkpointer_, number, settings_.batch_size, settings_.sizing);
   auto& published = progress_.add_source();
   const ResumePoint start = checkpointer_ ? checkpointer_->start(number) : ResumePoint{};
   // Like every failure of a node during a run, one to open its input is a NodeError naming

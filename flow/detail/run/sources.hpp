@@ -55,6 +55,7 @@ class SourceGate final : public InFlightToken::Gate {
 struct SourceSettings {
   std::size_t batch_size;  // 0: chosen by the run
   std::size_t in_flight;   // batches per source in the graph at once
+  AutoBatchSize sizing;    // RunOptions::auto_batch_size, with the floor async nodes need
   const RunOptions& options;
   std::size_t rank = 0, ranks = 1;  // on a cluster: which share each source reads (share_of)
 };
