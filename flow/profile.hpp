@@ -63,6 +63,7 @@ struct NodeProfile {
   // long run: at most 4096, spread over all of it).
   std::optional<OperationsReport> operations;
   LatencySummary operation_latency;
+  std::vector<std::pair<double, std::uint64_t>> operation_buckets;  // as call_buckets
   std::vector<InFlightSample> in_flight;
   bool operator==(const NodeProfile&) const = default;
 };

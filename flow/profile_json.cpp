@@ -59,6 +59,7 @@ void serialize(Archive& a, NodeProfile& n) {
     cereal::make_nvp("call_buckets", n.call_buckets), cereal::make_nvp("counters", n.counters),
     cereal::make_nvp("shards", n.shards), cereal::make_nvp("operations", n.operations),
     cereal::make_nvp("operation_latency", n.operation_latency),
+    cereal::make_nvp("operation_buckets", n.operation_buckets),
     cereal::make_nvp("in_flight", n.in_flight));
 }
 template <class Archive>

@@ -2,7 +2,6 @@
 #include <flow/profile.hpp>
 
 #include <algorithm>
-#include <utility>
 
 #include <fmt/format.h>
 
@@ -100,38 +99,37 @@ std::string to_prometheus(const Profile& p) {
   operations_metric("aetherflow_node_operations_in_flight_peak", "gauge",
                     "Most operations an async node had in flight at once.",
                     [](const OperationsReport& o) { return o.peak_in_flight; });
-  if (std::any_of(p.nodes.begin(), p.nodes.end(), [](auto& n) { return n.operations; })) {
-    const char* latency = "aetherflow_node_operation_duration_seconds";
-    out += fmt::format(
-        "# HELP {} Time from an operation's start to its completion.\n# TYPE {} summary\n", latency,
-        latency);
+  // A real Prometheus histogram per node, of `buckets` (cumulative counts at `le` seconds).
+  auto histogram = [&](std::string_view name, std::string_view help, auto has, auto buckets,
+                       auto count, auto sum_seconds) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} histogram\n", name, help, name);
     for (const auto& n : p.nodes) {
-      if (!n.operations) continue;
-      const LatencySummary& l = n.operation_latency;
-      for (const auto& [q, ns] :
-           {std::pair{"0.5", l.p50_ns}, std::pair{"0.99", l.p99_ns}, std::pair{"0.999", l.p999_ns}})
-        out += fmt::format("{}{{flow=\"{}\",node=\"{}\",quantile=\"{}\"}} {}\n", latency, flow,
-                           label(n.name), q, static_cast<double>(ns) / 1e9);
-      out += fmt::format("{}_sum{{flow=\"{}\",node=\"{}\"}} {}\n", latency, flow, label(n.name),
-                         static_cast<double>(l.mean_ns) * static_cast<double>(l.count) / 1e9);
-      out += fmt::format("{}_count{{flow=\"{}\",node=\"{}\"}} {}\n", latency, flow, label(n.name),
-                         l.count);
+      if (!has(n)) continue;
+      const std::string labels = fmt::format("flow=\"{}\",node=\"{}\"", flow, label(n.name));
+      for (const auto& [le, c] : buckets(n))
+        out += fmt::format("{}_bucket{{{},le=\"{}\"}} {}\n", name, labels, le, c);
+      out += fmt::format("{}_bucket{{{},le=\"+Inf\"}} {}\n", name, labels, count(n));
+      out += fmt::format("{}_sum{{{}}} {}\n", name, labels, sum_seconds(n));
+      out += fmt::format("{}_count{{{}}} {}\n", name, labels, count(n));
     }
-  }
-
-  const char* hist = "aetherflow_node_call_duration_seconds";
-  out += fmt::format("# HELP {} Duration of node calls.\n# TYPE {} histogram\n", hist, hist);
-  for (const auto& n : p.nodes) {
-    for (const auto& [le, count] : n.call_buckets)
-      out += fmt::format("{}_bucket{{flow=\"{}\",node=\"{}\",le=\"{}\"}} {}\n", hist, flow,
-                         label(n.name), le, count);
-    out += fmt::format("{}_bucket{{flow=\"{}\",node=\"{}\",le=\"+Inf\"}} {}\n", hist, flow,
-                       label(n.name), n.call_latency.count);
-    out += fmt::format("{}_sum{{flow=\"{}\",node=\"{}\"}} {}\n", hist, flow, label(n.name),
-                       static_cast<double>(n.busy_ns) / 1e9);
-    out += fmt::format("{}_count{{flow=\"{}\",node=\"{}\"}} {}\n", hist, flow, label(n.name),
-                       n.call_latency.count);
-  }
+  };
+  if (std::any_of(p.nodes.begin(), p.nodes.end(), [](auto& n) { return n.operations; }))
+    histogram(
+        "aetherflow_node_operation_duration_seconds",
+        "Time from an async node's operation's start to its completion.",
+        [](const NodeProfile& n) { return n.operations.has_value(); },
+        [](const NodeProfile& n) -> const auto& { return n.operation_buckets; },
+        [](const NodeProfile& n) { return n.operation_latency.count; },
+        [](const NodeProfile& n) {
+          return static_cast<double>(n.operation_latency.mean_ns) *
+                 static_cast<double>(n.operation_latency.count) / 1e9;
+        });
+  histogram(
+      "aetherflow_node_call_duration_seconds", "Duration of node calls.",
+      [](const NodeProfile&) { return true; },
+      [](const NodeProfile& n) -> const auto& { return n.call_buckets; },
+      [](const NodeProfile& n) { return n.call_latency.count; },
+      [](const NodeProfile& n) { return static_cast<double>(n.busy_ns) / 1e9; });
   out += fmt::format(
       "# HELP aetherflow_flow_wall_seconds Wall time of the run.\n"
       "# TYPE aetherflow_flow_wall_seconds gauge\n"

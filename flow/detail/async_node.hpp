@@ -125,7 +125,8 @@ class AsyncNode final : public NodeWithDeadLetters<std::remove_cvref_t<P>> {
         ready.push_back(d.index);
         return true;
       });
-      while (!ready.empty() && gate.try_acquire(ops->wakeup())) {
+      // A stop may come while starting (from this call's own body, say): start no more then.
+      while (!ready.empty() && !ctx.stopping() && gate.try_acquire(ops->wakeup())) {
         const std::size_t i = ready.front();
         ready.pop_front();
         start(i, ops->begin(i));

@@ -46,6 +46,7 @@ void add_node(NodeProfile& into, const NodeProfile& more, std::uint32_t rank) {
   add_shards(into.shards, more.shards, rank);
   add_operations(into.operations, more.operations);
   add_latency(into.operation_latency, more.operation_latency);
+  add_buckets(into.operation_buckets, more.operation_buckets);
 }
 
 }  // namespace

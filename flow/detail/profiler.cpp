@@ -102,7 +102,9 @@ Profile Profiler::build(const FlowData& flow, const Plan& plan, const RunReport&
     n.shards = counted.shards;
     n.operations = counted.operations;
     if (const OperationGate* ops = impl.operations()) {
-      n.operation_latency = ops->latency().summary();
+      const Histogram latency = ops->latency();
+      n.operation_latency = latency.summary();
+      n.operation_buckets = latency.cumulative(1e-9);  // in seconds
       n.in_flight = ops->in_flight();
     }
     p.errors += n.errors;
