@@ -5,7 +5,7 @@
 // The names are those of a receiver in C++26 std::execution, without depending on it:
 //
 //   flow.node("enrich", aetherflow::async([&client](Trade t, aetherflow::Completion<Quote> done) {
-//     client.get(t.symbol, [t, done = std::move(done)](Reply r) mutable {
+//     client.get(t.symbol, [t, done](Reply r) {
 //       if (r.ok) done.set_value(Quote{t, r.body});
 //       else done.set_error(std::make_exception_ptr(ServiceError(r.status)));
 //     });
@@ -13,12 +13,12 @@
 //
 // A Completion is a handle, cheap to copy, so that it fits callbacks held in std::function
 // (its members are const: a lambda needs no `mutable` to complete it): copies share one
-// result, the first given; the others are ignored. When the last copy is destroyed
-// without a result (the service dropped the callback), the item fails with OperationAbandoned
-// at once, rather than waiting for the timeout. A result that comes after the run stopped waiting
-// for it (the operation timed out, or the run was cancelled) is ignored and counted late in the
-// report; the completion touches nothing of the node or the run, so it may come after Flow::run has
-// returned.
+// result, the first given; the others are ignored. When the last copy is destroyed without a
+// result (the service dropped the callback), the item fails with OperationAbandoned at once,
+// rather than waiting for the timeout. A result that comes after the run stopped waiting for
+// it (the operation timed out, or the run was cancelled) is ignored and counted late in the
+// report; the completion touches nothing of the node or the run, so it may come after
+// Flow::run has returned.
 
 #include <atomic>
 #include <cstddef>

@@ -13,12 +13,12 @@
 // every Completion given to it is used or destroyed before it returns. It does not depend on
 // any test framework. See docs/testing.md.
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <mutex>
-#include <queue>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -49,7 +49,8 @@ class DelayedService {
   void call_after(std::chrono::nanoseconds delay, std::function<void()> reply) {
     {
       std::lock_guard lock(mutex_);
-      due_.push({Clock::now() + delay, order_++, std::move(reply)});
+      due_.push_back({Clock::now() + delay, order_++, std::move(reply)});
+      std::push_heap(due_.begin(), due_.end(), std::greater<>());
     }
     changed_.notify_one();
   }
@@ -72,12 +73,14 @@ class DelayedService {
         changed_.wait(lock);
         continue;
       }
-      if (!closing_ && Clock::now() < due_.top().when) {
-        changed_.wait_until(lock, due_.top().when);
+      // A copy: a call() while this waits may move the heap's elements.
+      if (const auto when = due_.front().when; !closing_ && Clock::now() < when) {
+        changed_.wait_until(lock, when);
         continue;
       }
-      auto reply = std::move(const_cast<Due&>(due_.top()).reply);
-      due_.pop();
+      std::pop_heap(due_.begin(), due_.end(), std::greater<>());
+      auto reply = std::move(due_.back().reply);
+      due_.pop_back();
       lock.unlock();
       reply();
       lock.lock();
@@ -87,7 +90,7 @@ class DelayedService {
   const std::chrono::nanoseconds delay_;
   std::mutex mutex_;
   std::condition_variable changed_;
-  std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
+  std::vector<Due> due_;  // a heap, the earliest on top
   std::size_t order_ = 0;
   bool closing_ = false;
   std::vector<std::thread> threads_;  // last: started once the rest is ready
