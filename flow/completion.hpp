@@ -59,7 +59,8 @@ class Completion {
   // The operation succeeded: `value` is the node's output for the item.
   template <class U = T>
   requires(!std::is_void_v<T> && std::is_convertible_v<U&&, T>) void set_value(U&& value) const {
-    if (auto* op = take()) op->ops->succeed(op->index, op->attempt, T(std::forward<U>(value)));
+    T made(std::forward<U>(value));  // first: a constructor that throws leaves it pending
+    if (auto* op = take()) op->ops->succeed(op->index, op->attempt, std::move(made));
   }
   void set_value() const requires std::is_void_v<T> {
     if (auto* op = take()) op->ops->succeed(op->index, op->attempt);
@@ -91,15 +92,13 @@ class Completion {
     std::size_t index;
     std::uint32_t attempt;
     std::atomic<bool> given{false};
-    int unwinding = std::uncaught_exceptions();
 
     Op(std::shared_ptr<detail::Operations<T>> o, std::size_t i, std::uint32_t a)
         : ops(std::move(o)), index(i), attempt(a) {}
     Op(const Op&) = delete;
     Op& operator=(const Op&) = delete;
     ~Op() {
-      // Unwinding out of the node's body: the body's exception is the item's failure.
-      if (given.load(std::memory_order_relaxed) || std::uncaught_exceptions() > unwinding) return;
+      if (given.load(std::memory_order_relaxed)) return;
       fail_with<OperationAbandoned>("ended without a result: its Completion was destroyed");
     }
     void fail(std::exception_ptr error) noexcept {

@@ -81,15 +81,15 @@ class AsyncNode final : public NodeWithDeadLetters<std::remove_cvref_t<P>> {
     ItemFailures<In> failures(*this, batch);
 
     // Starts attempt `attempt` of item i's operation. A body that throws fails the attempt
-    // with its exception (the Completion it was given, destroyed by the throw, stays silent).
+    // with its exception, through a copy of the Completion kept here (the first result given
+    // counts: one the body gave before throwing stands).
     auto start = [&](std::size_t i, std::uint32_t attempt) {
+      const auto done = CompletionAccess::make<Out>(ops, i, attempt);
       try {
-        auto done = CompletionAccess::make<Out>(ops, i, attempt);
-        with_item<P>(batch.values[i], give, [&](auto&& item) {
-          fn_(std::forward<decltype(item)>(item), std::move(done));
-        });
+        with_item<P>(batch.values[i], give,
+                     [&](auto&& item) { fn_(std::forward<decltype(item)>(item), done); });
       } catch (...) {
-        ops->complete(i, attempt, std::current_exception(), [] {});
+        done.set_error(std::current_exception());
       }
     };
     // An operation failed for good or is tried again after the retry delay (ItemFailures).
@@ -118,32 +118,40 @@ class AsyncNode final : public NodeWithDeadLetters<std::remove_cvref_t<P>> {
     std::iota(ready.begin(), ready.end(), std::size_t{0});
     OperationGate& gate = ops->gate();
     const auto timeout = this->options().operation_timeout;
-    while (!ctx.stopping() && !ctx.failure) {
-      const auto now = OperationClock::now();
-      std::erase_if(retries, [&](const Due& d) {
-        if (d.at > now) return false;
-        ready.push_back(d.index);
-        return true;
-      });
-      // A stop may come while starting (from this call's own body, say): start no more then.
-      while (!ready.empty() && !ctx.stopping() && gate.try_acquire(ops->wakeup())) {
-        const std::size_t i = ready.front();
-        ready.pop_front();
-        start(i, ops->begin(i));
+    // However the loop ends, an exception included, what is in flight is abandoned and its
+    // slots freed (the gate outlives the run), and the call leaves the gate's queue.
+    struct Closing {
+      OperationsBase& ops;
+      ~Closing() { ops.close(); }
+    };
+    {
+      const Closing closing{*ops};
+      while (!ctx.stopping() && !ctx.failure) {
+        const auto now = OperationClock::now();
+        std::erase_if(retries, [&](const Due& d) {
+          if (d.at > now) return false;
+          ready.push_back(d.index);
+          return true;
+        });
+        // A stop may come while starting (from this call's own body, say): start no more then.
+        while (!ready.empty() && !ctx.stopping() && gate.try_acquire(ops->wakeup())) {
+          const std::size_t i = ready.front();
+          ready.pop_front();
+          start(i, ops->begin(i));
+        }
+        if (ready.empty()) gate.leave(*ops->wakeup());
+        for (const auto& failed : ops->take_failed(timeout)) {
+          decide(failed);
+          if (ctx.failure) break;  // OnError::fail: the run stops
+        }
+        if (ctx.failure || (ready.empty() && retries.empty() && ops->settled())) break;
+        auto wake_by = ops->next_timeout(timeout);
+        for (const Due& d : retries) wake_by = std::min(wake_by, d.at);
+        const auto before = OperationClock::now();
+        ctx.run->await(*ops->wakeup(), wake_by);
+        ctx.counts.awaited += OperationClock::now() - before;
       }
-      if (ready.empty()) gate.leave(*ops->wakeup());
-      for (const auto& failed : ops->take_failed(timeout)) {
-        decide(failed);
-        if (ctx.failure) break;  // OnError::fail: the run stops
-      }
-      if (ctx.failure || (ready.empty() && retries.empty() && ops->settled())) break;
-      auto wake_by = ops->next_timeout(timeout);
-      for (const Due& d : retries) wake_by = std::min(wake_by, d.at);
-      const auto before = OperationClock::now();
-      ctx.run->await(*ops->wakeup(), wake_by);
-      ctx.counts.awaited += OperationClock::now() - before;
     }
-    ops->close();
 
     std::size_t kept = 0;
     if constexpr (std::is_void_v<Out>) {

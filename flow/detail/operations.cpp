@@ -130,8 +130,10 @@ void OperationsBase::ended(std::size_t i, std::exception_ptr error,
   --running_;
   if (op.error) ++undecided_;
   const bool wake = op.error || running_ == 0;
-  lock.unlock();
+  // Under the lock (ops, then gate): a call that finds itself settled and reports finds the
+  // slot freed and counted too.
   gate_->release_completed(latency);
+  lock.unlock();
   if (wake) wakeup_->fire();
 }
 

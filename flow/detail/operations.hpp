@@ -123,7 +123,13 @@ class OperationsBase {
       gate_->count_late();
       return;
     }
-    if (!error) store();
+    if (!error) {
+      try {
+        store();
+      } catch (...) {  // the value could not be kept: the item fails with why
+        error = std::current_exception();
+      }
+    }
     ended(i, std::move(error), lock);
   }
   // The messages of the errors it makes: they name the node.
@@ -143,8 +149,8 @@ class OperationsBase {
   bool awaited(std::size_t i, std::uint32_t attempt) const {
     return ops_[i].attempt == attempt && ops_[i].state == State::running;
   }
-  // Unlocks `lock`, then frees the slot and wakes the call if it has something to do: a
-  // failure to decide on, or nothing left running.
+  // Frees the slot, unlocks `lock`, and wakes the call if it has something to do: a failure
+  // to decide on, or nothing left running.
   void ended(std::size_t i, std::exception_ptr error, std::unique_lock<std::mutex>& lock);
 
   const std::shared_ptr<OperationGate> gate_;

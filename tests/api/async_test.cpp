@@ -235,6 +235,29 @@ TEST(Async, ACompletionDestroyedWithoutAResultFailsItsItem) {
   }
 }
 
+// The same when the last copy goes while an exception unrelated to the item is unwinding
+// (a client library cleaning up after its own error): the item fails, it does not hang.
+TEST(Async, ACompletionDestroyedByAnUnrelatedExceptionFailsItsItem) {
+  std::vector<DeadLetter<int>> letters;
+  Flow flow("async_dropped_while_unwinding");
+  auto call = flow.node("call", async([](int x, Completion<int> done) {
+                          if (x != 4) return done.set_value(x);
+                          try {
+                            const Completion<int> last = std::move(done);
+                            throw std::runtime_error("the client's own error");
+                          } catch (const std::runtime_error&) {  // handled by the client
+                          }
+                        }),
+                        {.on_error = OnError::dead_letter});
+  flow.source("numbers", std::views::iota(0, 10)) >> call >> flow.node("keep", [](int) {});
+  call.dead_letters() >> flow.node("failed", [&](DeadLetter<int> d) { letters.push_back(d); });
+  const RunReport r = flow.run({.threads = 2, .deadline = 20s});
+  EXPECT_FALSE(r.cancelled) << r.stop_reason;
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].item, 4);
+  EXPECT_NE(letters[0].error.find("OperationAbandoned"), std::string::npos) << letters[0].error;
+}
+
 TEST(Async, AnOperationPastItsTimeoutFailsAndItsLateCompletionIsIgnored) {
   Held held;
   std::vector<DeadLetter<int>> letters;

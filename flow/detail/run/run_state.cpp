@@ -100,15 +100,16 @@ void RunState::wait(std::chrono::nanoseconds delay) {
 // that ended sooner. A fire() meant for an earlier wait on the same wakeup may end a later one
 // early: waiters look again at what they wait for.
 void RunState::await(Wakeup& wakeup, std::chrono::steady_clock::time_point deadline) {
+  // The timer entry first: timer_.at may throw, and nothing may then stay registered.
+  if (deadline != std::chrono::steady_clock::time_point::max())
+    timer_.at(deadline, [weak = wakeup.weak_from_this()] {
+      if (const auto alive = weak.lock()) alive->fire();
+    });
   {
     std::lock_guard lock(mutex_);
     if (stopping()) return;
     awaiting_.push_back(&wakeup);
   }
-  if (deadline != std::chrono::steady_clock::time_point::max())
-    timer_.at(deadline, [weak = wakeup.weak_from_this()] {
-      if (const auto alive = weak.lock()) alive->fire();
-    });
   wakeup.wait();
   std::lock_guard lock(mutex_);
   std::erase(awaiting_, &wakeup);
